@@ -1,0 +1,52 @@
+"""Writes on organisations, users and app clients. The admin and the manage.py commands both call these."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from oauth2_provider.generators import generate_client_secret
+
+from accounts.models import AppClient, Organization, Role
+
+
+class UnknownRoles(ValueError):
+    pass
+
+
+def roles_by_name(names: list[str]) -> list[Role]:
+    wanted = {name.strip() for name in names if name.strip()}
+    roles = list(Role.objects.filter(name__in=wanted))
+    missing = wanted - {role.name for role in roles}
+    if missing:
+        raise UnknownRoles(f"Unknown role(s): {', '.join(sorted(missing))}")
+    return roles
+
+
+def organization_get_or_create(*, name: str) -> Organization:
+    organization, _created = Organization.objects.get_or_create(name=name)
+    return organization
+
+
+@dataclass(frozen=True)
+class NewAppClient:
+    """A client just created, with its secret in clear: the only moment anyone sees it."""
+
+    client: AppClient
+    client_secret: str
+
+
+@transaction.atomic
+def app_client_create(*, organization: Organization, name: str, roles: list[str]) -> NewAppClient:
+    """A confidential machine client for the client-credentials grant. The secret is stored only as a hash."""
+    secret = generate_client_secret()
+    client = AppClient(
+        organization=organization,
+        name=name,
+        client_type=AppClient.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=AppClient.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    client.full_clean()
+    client.save()
+    client.roles.set(roles_by_name(roles))
+    return NewAppClient(client=client, client_secret=secret)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GrpcApiConfig(AppConfig):
+    name = "grpc_api"
+    verbose_name = "gRPC API"

@@ -1,0 +1,36 @@
+"""How the token endpoint reads a request: a form-encoded body (RFC 6749) or a JSON object (reference/oauth.txt)."""
+
+import json
+
+from oauth2_provider.oauth2_backends import OAuthLibCore
+
+from oauth.errors import InvalidRequest
+
+
+def json_params(raw: bytes) -> list[tuple[str, str]]:
+    """A JSON token request as oauthlib's ``(name, value)`` pairs. Only a flat object of strings is a request."""
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest(description="The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest(description="The request body must be a JSON object.")
+    params = []
+    for name, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InvalidRequest(description=f"The parameter {name!r} must be a string.")
+        params.append((name, str(value)))
+    return params
+
+
+class FormOrJSONOAuthLibCore(OAuthLibCore):
+    def extract_body(self, request):
+        if request.content_type == "application/json":
+            return json_params(request.body)
+        return super().extract_body(request)
+
+    def create_token_response(self, request):
+        # oauthlib would treat a request without grant_type as an authorization-code exchange.
+        if not dict(self.extract_body(request)).get("grant_type"):
+            raise InvalidRequest(description="Missing grant_type parameter.")
+        return super().create_token_response(request)

@@ -1,0 +1,75 @@
+"""The key that signs access tokens, and the public keys that verify them (published at the JWKS endpoint).
+
+Production passes the private key in ``JWT_PRIVATE_KEY`` (PEM). Development generates an EC P-256 key into
+``JWT_PRIVATE_KEY_FILE`` on first start and keeps it, so tokens survive restarts. ES256 because signing is cheap
+(the token endpoint signs per request) and jwt.io and every JOSE library verify it.
+"""
+
+import base64
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.core.signals import setting_changed
+from jwt.algorithms import ECAlgorithm
+
+from project.secrets import persistent_file
+
+ALGORITHM = "ES256"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: ec.EllipticCurvePrivateKey
+    public_key: ec.EllipticCurvePublicKey
+
+    def public_jwk(self) -> dict:
+        jwk = json.loads(ECAlgorithm.to_jwk(self.public_key))
+        return {**jwk, "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+
+
+def _generate_pem() -> bytes:
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+@functools.cache
+def signing_key() -> SigningKey:
+    pem = settings.JWT_PRIVATE_KEY.encode() or persistent_file(Path(settings.JWT_PRIVATE_KEY_FILE), _generate_pem)
+    private_key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(private_key, ec.EllipticCurvePrivateKey) or private_key.curve.name != "secp256r1":
+        raise ValueError("JWT_PRIVATE_KEY must be an EC P-256 private key (ES256).")
+    public_key = private_key.public_key()
+    return SigningKey(kid=_thumbprint(public_key), private_key=private_key, public_key=public_key)
+
+
+def _thumbprint(public_key) -> str:
+    """RFC 7638 thumbprint: a ``kid`` that changes exactly when the key does."""
+    jwk = json.loads(ECAlgorithm.to_jwk(public_key))
+    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+def verification_keys() -> dict[str, ec.EllipticCurvePublicKey]:
+    """Public keys by ``kid``. One today; a rotation would list the previous key here until its tokens expire."""
+    key = signing_key()
+    return {key.kid: key.public_key}
+
+
+def jwks() -> dict:
+    return {"keys": [signing_key().public_jwk()]}
+
+
+def _reset(*, setting, **kwargs):
+    if setting in {"JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE"}:
+        signing_key.cache_clear()
+
+
+setting_changed.connect(_reset)

@@ -1,0 +1,88 @@
+"""What a bearer token proves, and the one function that turns a token into it.
+
+REST (``oauth.authentication.BearerAuthentication``) and gRPC (``grpc_api.interceptors``) both call
+``principal_from_bearer``; services then ask ``require_role``. Verification needs no database query: the JWT's
+signature and claims, plus one lookup in the shared revocation cache.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from django.conf import settings
+
+from oauth import revocation
+from oauth.keys import ALGORITHM, verification_keys
+from oauth.tokens import CLIENT, USER, token_checksum
+from project.errors import PermissionDenied, Unauthenticated
+
+REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id", "org", "roles", "scope"]
+MAX_TOKEN_LENGTH = 4096
+_decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # "client" or "user"
+    id: str  # the client_id of a client, the user's id of a user
+    org_id: uuid.UUID
+    roles: frozenset[str]
+    scope: str
+    client_id: str
+    token_id: str  # the token's jti
+
+    # DRF puts the principal in request.user; these keep its permission classes and throttles working.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def pk(self):
+        return f"{self.kind}:{self.id}"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+def principal_from_bearer(token: str) -> Principal:
+    """Verify an access token and return its principal. Raises ``Unauthenticated`` for anything but a live token."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthenticated("Missing or malformed bearer token.")
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = verification_keys().get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthenticated("The token was not signed by a key of this server.")
+        claims = _decoder.decode(
+            token, key, algorithms=[ALGORITHM], audience=settings.OAUTH_AUDIENCE, issuer=settings.OAUTH_ISSUER
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The access token has expired.") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("The access token is invalid.") from None
+    if revocation.is_revoked(token_checksum(token)):
+        raise Unauthenticated("The access token has been revoked.")
+    return _principal_from_claims(claims)
+
+
+def _principal_from_claims(claims: dict) -> Principal:
+    try:
+        kind = claims.get("sub_type", CLIENT)
+        if kind not in (CLIENT, USER) or not isinstance(claims["roles"], list):
+            raise ValueError(kind)
+        return Principal(
+            kind=kind,
+            id=str(claims["sub"]),
+            org_id=uuid.UUID(str(claims["org"])),
+            roles=frozenset(str(role) for role in claims["roles"]),
+            scope=str(claims["scope"]),
+            client_id=str(claims["client_id"]),
+            token_id=str(claims["jti"]),
+        )
+    except (TypeError, ValueError):
+        raise Unauthenticated("The access token is invalid.") from None
+
+
+def require_role(principal: Principal, role: str) -> None:
+    """Services call this first: 403 / PERMISSION_DENIED for a principal without ``role``."""
+    if not principal.has_role(role):
+        raise PermissionDenied(f"This operation needs the role {role!r}.")

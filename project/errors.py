@@ -1,0 +1,73 @@
+"""The project's error hierarchy: services raise these, and each protocol maps them once.
+
+``project/problems.py`` turns them into RFC 9457 problem details for REST; ``grpc_api/status.py`` turns them into
+gRPC status codes. Each class carries what both need: a stable ``code``, a human ``title``, the HTTP status.
+"""
+
+
+class DomainError(Exception):
+    code = "error"
+    title = "The request could not be processed."
+    http_status = 500
+
+    def __init__(self, detail: str | None = None):
+        self.detail = detail or self.title
+        super().__init__(self.detail)
+
+
+class InvalidInput(DomainError):
+    """Validation failed. ``errors`` maps an input name (``""`` for the whole request) to its messages."""
+
+    code = "invalid_input"
+    title = "One or more validation errors occurred."
+    http_status = 400
+
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None):
+        self.errors = errors
+        super().__init__(detail)
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    title = "The request is larger than this server accepts."
+    http_status = 413
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    title = "Your request does not have valid authentication credentials for the operation."
+    http_status = 401
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    title = "Your request is not authorized to perform the operation."
+    http_status = 403
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = "Not Found."
+    http_status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = "Your request conflicted with another operation."
+    http_status = 409
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    title = "You're making too many requests at once. Slow down!"
+    http_status = 429
+
+    def __init__(self, retry_after: int, detail: str | None = None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail)
+
+
+class Unavailable(DomainError):
+    code = "unavailable"
+    title = "We're temporarily offline for maintenance. Please try again later."
+    http_status = 503

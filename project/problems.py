@@ -1,0 +1,120 @@
+"""RFC 9457 problem details: the one shape of every error under ``/api/``.
+
+``exception_handler`` is DRF's ``EXCEPTION_HANDLER``; ``handler400``/``403``/``404``/``500`` are Django's error
+views for everything DRF does not see (unknown URLs, crashes). Both go through ``problem_response``.
+"""
+
+import logging
+
+import orjson
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from rest_framework import exceptions as drf_exceptions
+
+from project import errors
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/problem+json"
+
+# (type, title) per status, in the words of reference/rest-api.txt.
+STATUS_TYPES = {
+    400: ("https://tools.ietf.org/html/rfc7231#section-6.5.1", "Bad Request."),
+    401: ("https://tools.ietf.org/html/rfc7235#section-3.1", "Unauthorized."),
+    403: ("https://tools.ietf.org/html/rfc7231#section-6.5.3", "Forbidden."),
+    404: ("https://tools.ietf.org/html/rfc7231#section-6.5.4", "Not Found."),
+    405: ("https://tools.ietf.org/html/rfc7231#section-6.5.5", "Method Not Allowed."),
+    406: ("https://tools.ietf.org/html/rfc7231#section-6.5.6", "Not Acceptable."),
+    408: ("https://tools.ietf.org/html/rfc7231#section-6.5.7", "Request Timeout."),
+    409: ("https://tools.ietf.org/html/rfc7231#section-6.5.8", "Conflict."),
+    413: ("https://tools.ietf.org/html/rfc7231#section-6.5.11", "Payload Too Large."),
+    415: ("https://tools.ietf.org/html/rfc7231#section-6.5.13", "Unsupported Media Type."),
+    429: ("https://tools.ietf.org/html/rfc6585#section-4", "Too Many Requests."),
+    500: ("https://tools.ietf.org/html/rfc7231#section-6.6.1", "Internal Server Error."),
+    503: ("https://tools.ietf.org/html/rfc7231#section-6.6.4", "Service Unavailable."),
+    504: ("https://tools.ietf.org/html/rfc7231#section-6.6.5", "Gateway Timeout."),
+}
+VALIDATION_TITLE = "One or more validation errors occurred."
+
+
+def problem_response(status, *, title=None, detail=None, errors=None, headers=None) -> HttpResponse:
+    type_, default_title = STATUS_TYPES.get(status, ("about:blank", "Error."))
+    body = {"type": type_, "title": title or default_title, "status": status}
+    if detail and detail != body["title"]:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    response = HttpResponse(orjson.dumps(body), status=status, content_type=CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def flatten_errors(detail, prefix="") -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"[3].action_name": [...]}``; ``non_field_errors`` become ``""``."""
+    if isinstance(detail, dict):
+        flat = {}
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "") else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            flat.update(flatten_errors(value, path))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            flat.update(flatten_errors(item, f"{prefix}[{index}]"))
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix: [str(message) for message in messages]} if messages else {}
+
+
+def domain_error_response(exc: errors.DomainError) -> HttpResponse:
+    headers = {}
+    if isinstance(exc, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.InvalidInput):
+        return problem_response(exc.http_status, title=exc.title, errors=exc.errors, headers=headers)
+    return problem_response(exc.http_status, detail=exc.detail, headers=headers)
+
+
+def exception_handler(exc, context):
+    """DRF ``EXCEPTION_HANDLER``. Returns ``None`` for the unknown, which Django then answers as a 500."""
+    if isinstance(exc, errors.DomainError):
+        return domain_error_response(exc)
+    if isinstance(exc, Http404):
+        return problem_response(404)
+    if isinstance(exc, DjangoPermissionDenied):
+        return problem_response(403)
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return problem_response(400, title=VALIDATION_TITLE, errors=flatten_errors(exc.detail))
+    if isinstance(exc, drf_exceptions.APIException):
+        headers = {}
+        if isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
+            exc.status_code = 401
+            headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if isinstance(exc, drf_exceptions.ParseError):
+            return problem_response(400, title=VALIDATION_TITLE, errors={"": [str(exc.detail)]})
+        return problem_response(exc.status_code, detail=detail, headers=headers)
+    return None
+
+
+# Django's own error views, wired in project/urls.py. The signatures are Django's.
+def handler400(request, exception=None):
+    return problem_response(400)
+
+
+def handler403(request, exception=None):
+    return problem_response(403)
+
+
+def handler404(request, exception=None):
+    return problem_response(404)
+
+
+def handler500(request):
+    return problem_response(500)
