@@ -1,0 +1,83 @@
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests import factories
+
+SHARED_UBI = Path(__file__).resolve().parents[2] / "shared" / "ubi"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_shared_cache(settings, tmp_path):
+    """Each test gets its own revocation / rate-limit store unless it runs against Redis."""
+    if not os.environ.get("REDIS_URL"):
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "shared-cache"),
+            },
+        }
+    yield
+    from django.core.cache import caches
+
+    caches["shared"].clear()
+
+
+@pytest.fixture
+def ubi_dir():
+    if not SHARED_UBI.is_dir():
+        pytest.skip("../shared/ubi (the UBI schemas and samples) is not beside the project")
+    return SHARED_UBI
+
+
+@pytest.fixture
+def org(db):
+    return factories.make_org()
+
+
+@pytest.fixture
+def app_client(org):
+    """A confidential client with both insights roles: ``.client``, ``.client_secret``."""
+    return factories.make_client(org)
+
+
+@pytest.fixture
+def token(app_client):
+    return factories.bearer_for(app_client.client)
+
+
+class Api:
+    """A requests session bound to the live server, optionally sending a bearer token."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method, path, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(live_server, token):
+    """The live server, called with a token of ``app_client`` (both insights roles)."""
+    return Api(live_server.url, token)
+
+
+@pytest.fixture
+def anonymous_api(live_server):
+    return Api(live_server.url)

@@ -1,0 +1,37 @@
+"""Small builders for the objects most tests need. Everything goes through the real services."""
+
+import itertools
+
+from accounts import services
+from accounts.models import Organization, User
+from oauth.tokens import access_token_claims, sign
+
+_sequence = itertools.count(1)
+
+
+def make_org(name: str | None = None) -> Organization:
+    return services.organization_get_or_create(name=name or f"Org {next(_sequence)}")
+
+
+def make_client(org: Organization | None = None, *, roles=("insights:read", "insights:write"), name=None):
+    """An app client with its clear secret: ``.client`` and ``.client_secret``."""
+    return services.app_client_create(
+        organization=org or make_org(), name=name or f"client-{next(_sequence)}", roles=list(roles)
+    )
+
+
+def make_user(org: Organization | None = None, *, email=None, password="correct horse battery", roles=(), **fields):
+    user = User.objects.create_user(
+        email or f"user{next(_sequence)}@example.com", password, organization=org or make_org(), **fields
+    )
+    if roles:
+        user.roles.set(services.roles_by_name(list(roles)))
+    return user
+
+
+def bearer_for(client, *, roles=None, expires_in=3600, **claim_overrides) -> str:
+    """A token signed exactly as the token endpoint signs, without an HTTP round trip."""
+    role_names = client.role_names() if roles is None else list(roles)
+    claims = access_token_claims(client=client, user=None, scopes=role_names, expires_in=expires_in)
+    claims.update(claim_overrides)
+    return sign(claims)
