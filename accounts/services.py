@@ -34,18 +34,24 @@ class NewAppClient:
     client_secret: str
 
 
+def set_new_client_secret(client: AppClient) -> str:
+    """Give ``client`` a fresh random secret (hashed when saved) and return it in clear, for showing once."""
+    secret = generate_client_secret()
+    client.client_secret = secret
+    client.hash_client_secret = True
+    return secret
+
+
 @transaction.atomic
 def app_client_create(*, organization: Organization, name: str, roles: list[str]) -> NewAppClient:
     """A confidential machine client for the client-credentials grant. The secret is stored only as a hash."""
-    secret = generate_client_secret()
     client = AppClient(
         organization=organization,
         name=name,
         client_type=AppClient.CLIENT_CONFIDENTIAL,
         authorization_grant_type=AppClient.GRANT_CLIENT_CREDENTIALS,
-        client_secret=secret,
-        hash_client_secret=True,
     )
+    secret = set_new_client_secret(client)
     client.full_clean()
     client.save()
     client.roles.set(roles_by_name(roles))

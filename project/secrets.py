@@ -8,16 +8,25 @@ from pathlib import Path
 def persistent_file(path: Path, make) -> bytes:
     """Return the bytes kept at ``path``, creating them once with ``make()`` (owner-only permissions).
 
-    Creation is exclusive, so two processes starting together agree on one value.
+    The file appears whole or not at all (written aside, then hard-linked into place), so a crash leaves nothing
+    half-written and two processes starting together agree on the first value.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
         return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    draft = path.with_name(f".{path.name}.{os.getpid()}.draft")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        value = make()
         handle.write(value)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        value = path.read_bytes()
+    finally:
+        draft.unlink()
     return value
 
 

@@ -1,0 +1,133 @@
+"""The admin for tenants and their principals.
+
+An administrator creates an organisation, its users and app clients, and assigns roles. A new client's secret is
+shown once, on the page that answers its creation, and is stored only hashed.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.template.response import TemplateResponse
+
+from accounts import services
+from accounts.admin_scope import OrganizationScopedAdmin
+from accounts.models import AppClient, Organization, Role, User
+
+
+@admin.register(Organization)
+class OrganizationAdmin(OrganizationScopedAdmin):
+    organization_path = "pk"
+    list_display = ("name", "id", "created")
+    search_fields = ("name",)
+    readonly_fields = ("id", "created")
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("name", "description")
+
+    # Roles are platform-wide: changing one changes every organisation's tokens, so only superusers may.
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email", "organization")
+
+
+class UserChange(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
+    form = UserChange
+    add_form = UserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "organization", "is_service_account", "is_staff", "is_active")
+    list_filter = ("is_service_account", "is_staff", "is_active", "organization")
+    search_fields = ("email", "full_name")
+    filter_horizontal = ("roles",)
+    fieldsets = (
+        (None, {"fields": ("email", "password", "organization")}),
+        ("Profile", {"fields": ("full_name", "is_service_account")}),
+        ("Access", {"fields": ("roles", "is_active", "is_staff")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    superuser_fieldsets = ((("Platform", {"fields": ("is_superuser", "groups", "user_permissions")})),)
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "organization", "password1", "password2")}),)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.is_superuser:
+            return fieldsets + self.superuser_fieldsets
+        return fieldsets
+
+
+# django-oauth-toolkit registers its own admin for the application model; ours replaces it.
+if admin.site.is_registered(AppClient):
+    admin.site.unregister(AppClient)
+
+
+@admin.register(AppClient)
+class AppClientAdmin(OrganizationScopedAdmin):
+    list_display = ("name", "client_id", "organization", "client_type", "authorization_grant_type", "is_active")
+    list_filter = ("is_active", "client_type", "authorization_grant_type", "organization")
+    search_fields = ("name", "client_id")
+    filter_horizontal = ("roles",)
+    readonly_fields = ("client_id", "created", "updated")
+    fields = (
+        "name",
+        "organization",
+        "roles",
+        "is_active",
+        "client_type",
+        "authorization_grant_type",
+        "redirect_uris",
+        "require_authorization_code_flow",
+        "skip_authorization",
+        "client_id",
+        "created",
+        "updated",
+    )
+    radio_fields = {"client_type": admin.HORIZONTAL, "authorization_grant_type": admin.VERTICAL}
+    secret_template = "admin/accounts/appclient/secret_once.html"
+
+    def get_changeform_initial_data(self, request):
+        return {
+            "client_type": AppClient.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": AppClient.GRANT_CLIENT_CREDENTIALS,
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Kept on the request only: the answer to this POST is the one page that ever shows it.
+            request.new_client_secret = services.set_new_client_secret(obj)
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "client": obj,
+            "client_secret": request.new_client_secret,
+            "title": "App client created",
+        }
+        return TemplateResponse(request, self.secret_template, context)
