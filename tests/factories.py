@@ -3,7 +3,7 @@
 import itertools
 
 from accounts import services
-from accounts.models import Organization, User
+from accounts.models import Organization, Role, User
 from oauth.tokens import access_token_claims, sign
 
 _sequence = itertools.count(1)
@@ -13,10 +13,17 @@ def make_org(name: str | None = None) -> Organization:
     return services.organization_get_or_create(name=name or f"Org {next(_sequence)}")
 
 
+def ensure_roles(names) -> list[str]:
+    """Roles come from a data migration, which transactional tests flush away: put back the ones asked for."""
+    for name in names:
+        Role.objects.get_or_create(name=name)
+    return list(names)
+
+
 def make_client(org: Organization | None = None, *, roles=("insights:read", "insights:write"), name=None):
     """An app client with its clear secret: ``.client`` and ``.client_secret``."""
     return services.app_client_create(
-        organization=org or make_org(), name=name or f"client-{next(_sequence)}", roles=list(roles)
+        organization=org or make_org(), name=name or f"client-{next(_sequence)}", roles=ensure_roles(roles)
     )
 
 
@@ -25,7 +32,7 @@ def make_user(org: Organization | None = None, *, email=None, password="correct 
         email or f"user{next(_sequence)}@example.com", password, organization=org or make_org(), **fields
     )
     if roles:
-        user.roles.set(services.roles_by_name(list(roles)))
+        user.roles.set(services.roles_by_name(ensure_roles(roles)))
     return user
 
 
