@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts.models import AppClient, Organization, Role
 
@@ -56,3 +58,14 @@ def app_client_create(*, organization: Organization, name: str, roles: list[str]
     client.save()
     client.roles.set(roles_by_name(roles))
     return NewAppClient(client=client, client_secret=secret)
+
+
+@transaction.atomic
+def tokens_revoke_all(*, client: AppClient | None = None, user=None) -> None:
+    """End every token of a client or a user being deactivated.
+
+    Deleting the access-token rows is what puts them on the revocation list every server process checks.
+    """
+    owner = {"application": client} if client is not None else {"user": user}
+    get_refresh_token_model().objects.filter(revoked__isnull=True, **owner).update(revoked=timezone.now())
+    get_access_token_model().objects.filter(**owner).delete()

@@ -109,3 +109,39 @@ def test_admin_revokes_a_token(live_server, superuser, app_client):
     assert not get_access_token_model().objects.exists()
     me = requests.get(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {issued}"}, timeout=10)
     assert me.status_code == 401
+
+
+def test_deactivating_a_client_in_the_admin_ends_its_tokens(live_server, superuser, app_client):
+    issued = requests.post(
+        f"{live_server.url}/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(app_client.client.client_id, app_client.client_secret),
+        timeout=10,
+    ).json()["access_token"]
+    client = app_client.client
+    browser = AdminBrowser(live_server.url, superuser.email)
+    saved = browser.submit(
+        f"/admin/accounts/appclient/{client.pk}/change/",
+        {
+            "name": client.name,
+            "organization": str(client.organization_id),
+            "roles": [str(pk) for pk in client.roles.values_list("pk", flat=True)],
+            "client_type": client.client_type,
+            "authorization_grant_type": client.authorization_grant_type,
+            "redirect_uris": "",
+            # is_active left out: the checkbox is cleared
+        },
+    )
+    assert saved.status_code == 200
+    client.refresh_from_db()
+    assert not client.is_active
+
+    me = requests.get(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {issued}"}, timeout=10)
+    assert me.status_code == 401
+    token = requests.post(
+        f"{live_server.url}/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client.client_id, app_client.client_secret),
+        timeout=10,
+    )
+    assert (token.status_code, token.json()["error"]) == (400, "invalid_client")
