@@ -10,6 +10,6 @@ class OAuthConfig(AppConfig):
     def ready(self):
         from oauth2_provider.models import get_access_token_model
 
-        from oauth import revocation
+        from oauth import checks, revocation  # noqa: F401  (checks registers itself)
 
         post_delete.connect(revocation.access_token_deleted, sender=get_access_token_model())
