@@ -14,6 +14,11 @@ class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     created = models.DateTimeField(auto_now_add=True)
+    password_max_age_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Passwords older than this many days must be changed before signing in. Empty: no maximum age.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -64,6 +69,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can log into the admin (scoped to the organisation).")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    password_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    must_change_password = models.BooleanField(
+        default=False, help_text="The next sign-in asks for a new password before anything else."
+    )
+    # Encrypted (accounts/totp.py); shown once, when it is created, and never again.
+    totp_secret = models.CharField(max_length=255, blank=True, editable=False)
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # RFC 6238 §5.2: a one-time code is accepted once, so the time step of the last accepted code is kept.
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -80,6 +94,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def role_names(self) -> list[str]:
         return sorted(role.name for role in self.roles.all())
 
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def has_totp(self) -> bool:
+        """A second factor is required once an enrolled secret has been confirmed by one valid code."""
+        return self.totp_confirmed_at is not None
+
 
 class AppClientManager(ApplicationManager):
     def get_queryset(self):
@@ -91,6 +114,7 @@ class AppClient(AbstractApplication):
     """An OAuth client (django-oauth-toolkit application) that belongs to an organisation and carries roles.
 
     Machine clients are confidential and use the client-credentials grant; their tokens carry the client's roles.
+    Clients for people are public, with registered redirect URIs; their tokens carry the signed-in user's roles.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="app_clients")
@@ -110,3 +134,18 @@ class AppClient(AbstractApplication):
 
     def role_names(self) -> list[str]:
         return sorted(role.name for role in self.roles.all())
+
+    def allowed_grant_types(self) -> set[str]:
+        """The token-endpoint grants this client may use, by its registered kind.
+
+        A client for people (authorization code) also gets the password grant for scripts, unless it requires the
+        authorization-code flow; every grant that issues refresh tokens allows refreshing them.
+        """
+        if self.authorization_grant_type == self.GRANT_AUTHORIZATION_CODE:
+            grants = {"authorization_code", "refresh_token"}
+            return grants if self.require_authorization_code_flow else grants | {"password"}
+        if self.authorization_grant_type == self.GRANT_PASSWORD:
+            return {"password", "refresh_token"}
+        if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS:
+            return {"client_credentials"}
+        return set()

@@ -2,12 +2,16 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from accounts.models import AppClient, Organization, Role
+from accounts import totp
+from accounts.models import AppClient, Organization, Role, User
 
 
 class UnknownRoles(ValueError):
@@ -54,10 +58,38 @@ def app_client_create(*, organization: Organization, name: str, roles: list[str]
         authorization_grant_type=AppClient.GRANT_CLIENT_CREDENTIALS,
     )
     secret = set_new_client_secret(client)
+    _save_client(client, roles=roles)
+    return NewAppClient(client=client, client_secret=secret)
+
+
+@transaction.atomic
+def public_client_create(
+    *,
+    organization: Organization,
+    name: str,
+    redirect_uris: list[str],
+    roles: list[str] = (),
+    require_authorization_code_flow: bool = False,
+) -> AppClient:
+    """A public client for people: the authorization-code flow with PKCE to ``redirect_uris``, and the password
+    grant unless ``require_authorization_code_flow``. It has no secret. Raises ``ValidationError`` for a missing or
+    malformed redirect URI, ``UnknownRoles`` for an unknown role."""
+    client = AppClient(
+        organization=organization,
+        name=name,
+        client_type=AppClient.CLIENT_PUBLIC,
+        authorization_grant_type=AppClient.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=" ".join(redirect_uris),
+        require_authorization_code_flow=require_authorization_code_flow,
+    )
+    _save_client(client, roles=roles)
+    return client
+
+
+def _save_client(client: AppClient, *, roles: list[str]) -> None:
     client.full_clean()
     client.save()
-    client.roles.set(roles_by_name(roles))
-    return NewAppClient(client=client, client_secret=secret)
+    client.roles.set(roles_by_name(list(roles)))
 
 
 @transaction.atomic
@@ -69,3 +101,91 @@ def tokens_revoke_all(*, client: AppClient | None = None, user=None) -> None:
     owner = {"application": client} if client is not None else {"user": user}
     get_refresh_token_model().objects.filter(revoked__isnull=True, **owner).update(revoked=timezone.now())
     get_access_token_model().objects.filter(**owner).delete()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    organization: Organization,
+    email: str,
+    password: str,
+    roles: list[str] = (),
+    is_service_account: bool = False,
+) -> User:
+    """A person or service account of ``organization``. Raises ``ValidationError`` when the password fails the
+    password validators or the email is taken, ``UnknownRoles`` for an unknown role."""
+    user = User(organization=organization, email=User.objects.normalize_email(email).lower())
+    user.is_service_account = is_service_account
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    user.roles.set(roles_by_name(list(roles)))
+    return user
+
+
+def password_change(user: User, *, new_password: str) -> None:
+    """The user's own change (the login page offers it when the password has expired). Raises ``ValidationError``
+    when the new password fails the validators or is the current one."""
+    if user.check_password(new_password):
+        raise ValidationError("The new password must differ from the current one.", code="password_unchanged")
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+
+
+def totp_begin_enrolment(user: User) -> str:
+    """Give ``user`` a new, unconfirmed one-time-code secret and return it in clear, for showing once.
+
+    Nothing changes at sign-in until ``totp_confirm`` accepts a code made from it. Refused (``ValueError``) once a
+    second factor is confirmed: replacing it takes an administrator's ``totp_reset`` first.
+    """
+    if user.has_totp:
+        raise ValueError("This account already has a confirmed second factor.")
+    secret = totp.new_secret()
+    user.totp_secret = totp.encrypt(secret)
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_last_step"])
+    return secret
+
+
+def totp_confirm(user: User, *, code: str) -> bool:
+    """Turn the pending secret on if ``code`` was made from it. Returns whether it was."""
+    if user.has_totp or not totp_verify(user, code=code):
+        return False
+    user.totp_confirmed_at = timezone.now()
+    user.save(update_fields=["totp_confirmed_at"])
+    return True
+
+
+def totp_enable(user: User) -> str:
+    """Enrol and confirm at once (an operator's ``create_user --totp``); returns the secret, for showing once."""
+    secret = totp_begin_enrolment(user)
+    user.totp_confirmed_at = timezone.now()
+    user.save(update_fields=["totp_confirmed_at"])
+    return secret
+
+
+def totp_reset(user: User) -> None:
+    """An administrator removes the second factor (a lost phone); the user can then enrol again."""
+    user.totp_secret = ""
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+
+
+def totp_verify(user: User, *, code: str) -> bool:
+    """Whether ``code`` is valid now for ``user``'s secret and newer than the last accepted one.
+
+    The step is recorded with a conditional update, so of two concurrent uses of one code only one succeeds.
+    """
+    secret = totp.decrypt(user.totp_secret)
+    step = totp.matching_step(secret, code) if secret else None
+    if step is None:
+        return False
+    newer = Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step)
+    if not User.objects.filter(newer, pk=user.pk).update(totp_last_step=step):
+        return False
+    user.totp_last_step = step
+    return True

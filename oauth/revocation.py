@@ -12,6 +12,9 @@ from datetime import datetime
 
 from django.core.cache import caches
 from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model, revoke_access_token
+
+from oauth.tokens import token_checksum
 
 KEY_PREFIX = "revoked:"
 
@@ -32,3 +35,21 @@ def is_revoked(checksum: str) -> bool:
 
 def access_token_deleted(sender, instance, **kwargs):
     revoke_checksum(instance.token_checksum, expires=instance.expires)
+
+
+def revoke_token(token: str) -> None:
+    """End ``token``, an access or a refresh token; an unknown one is ignored (RFC 7009 §2.2).
+
+    An access token goes with the refresh token issued beside it (django-oauth-toolkit's shared revoke path). A
+    refresh token takes its whole family with it, so every access token ever derived from it ends too. Deleting
+    the access-token rows is what puts them on the revocation list above.
+    """
+    refresh_token_model = get_refresh_token_model()
+    checksum = token_checksum(token)
+    for access_token in get_access_token_model().objects.filter(token_checksum=checksum):
+        revoke_access_token(access_token)
+    for refresh_token in refresh_token_model.objects.filter(token_checksum=checksum):
+        if refresh_token.token_family:
+            refresh_token_model.revoke_family(refresh_token.token_family)
+        else:
+            refresh_token.revoke()

@@ -1,22 +1,31 @@
-"""The authorization server's HTTP endpoints: token, discovery and keys; and ``/api/v1/me``."""
+"""The authorization server's HTTP endpoints: authorize, token, revocation, discovery and keys; and ``/api/v1/me``.
+
+The sign-in pages the authorization endpoint sends people to are in ``oauth.sign_in_views``.
+"""
 
 import json
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2 import OAuth2Error
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oauth import keys
-from oauth.errors import ERROR_STATUS
-from oauth.scopes import RoleScopes
+from oauth import keys, revocation
+from oauth.errors import ERROR_STATUS, AccessDenied
+from oauth.forms import ConsentForm
+from oauth.scopes import RoleScopes, user_roles
+from oauth.server import S256, Server
+from oauth.sign_in_views import LanguageMixin, sign_in_url
 
 
 def token_endpoint_response(body: str, status: int, headers: dict) -> HttpResponse:
@@ -32,6 +41,10 @@ def token_endpoint_response(body: str, status: int, headers: dict) -> HttpRespon
     return response
 
 
+def oauth_error_response(error: OAuth2Error) -> HttpResponse:
+    return token_endpoint_response(error.json, error.status_code, error.headers)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TokenView(OAuthLibMixin, View):
     """``POST /oauth2/token`` and ``POST /v2/auth/token``: every grant, one implementation (oauthlib's)."""
@@ -40,8 +53,61 @@ class TokenView(OAuthLibMixin, View):
         try:
             _url, headers, body, status = self.create_token_response(request)
         except OAuth2Error as error:
-            headers, body, status = error.headers, error.json, error.status_code
+            return oauth_error_response(error)
         return token_endpoint_response(body, status, headers)
+
+
+class AuthorizeView(LanguageMixin, AuthorizationView):
+    """``GET /v2/oauth/authorize``: django-oauth-toolkit's authorization endpoint and consent screen, with three
+    changes. The request is checked before anyone signs in; the token gets the user's roles (narrowed by
+    ``scope``); and only the user's answer goes back to the client (``?code=`` or ``?error=access_denied``, with
+    ``state``): a wrong request is answered here, 400 with reference/oauth.txt's error code, never redirected.
+    """
+
+    template_name = "oauth/consent.html"
+    form_class = ConsentForm
+
+    def handle_no_permission(self):
+        try:
+            self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        return redirect_to_login(self.request.get_full_path(), sign_in_url(self.request), "next")
+
+    def validate_authorization_request(self, request):
+        scopes, credentials = super().validate_authorization_request(request)
+        if request.user.is_authenticated:
+            try:
+                scopes = user_roles(request.user, requested=request.GET.get("scope"))
+            except OAuth2Error as error:
+                raise OAuthToolkitError(error=error) from None
+        return scopes, credentials
+
+    def error_response(self, error, application, **kwargs):
+        if error.oauthlib_error.error == AccessDenied.error:
+            return super().error_response(error, application, **kwargs)
+        return oauth_error_response(error.oauthlib_error)
+
+    def get_context_data(self, **kwargs):
+        roles = zip(kwargs.get("scopes", ()), kwargs.get("scopes_descriptions", ()))
+        return super().get_context_data(roles=list(roles), **kwargs)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class TokenRevocationView(View):
+    """``DELETE /v2/auth/token/<token_id>`` (reference/oauth.txt) and ``POST /oauth2/revoke`` (RFC 7009).
+
+    Holding a token is what allows revoking it. Always a success, even for an unknown token (RFC 7009 §2.2): the
+    answer tells nothing about which tokens exist.
+    """
+
+    def delete(self, request, token_id):
+        revocation.revoke_token(token_id)
+        return HttpResponse(status=204)
+
+    def post(self, request):
+        revocation.revoke_token(request.POST.get("token", ""))
+        return HttpResponse(status=200)
 
 
 @cache_control(public=True, max_age=300)
@@ -59,10 +125,16 @@ def authorization_server_metadata(request):
     return JsonResponse(
         {
             "issuer": settings.OAUTH_ISSUER,
+            "authorization_endpoint": url("oauth:authorize"),
             "token_endpoint": url("oauth:token"),
+            "revocation_endpoint": url("oauth:revoke"),
             "jwks_uri": url("oauth:jwks"),
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "response_types_supported": ["code"],
+            "grant_types_supported": sorted(Server.GRANT_TYPES),
+            "code_challenge_methods_supported": [S256],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+            "ui_locales_supported": [code for code, _name in settings.LANGUAGES],
             "scopes_supported": sorted(RoleScopes().get_all_scopes()),
             "token_endpoint_auth_signing_alg_values_supported": [keys.ALGORITHM],
             "service_documentation": request.build_absolute_uri("/api/v1/docs"),

@@ -20,6 +20,13 @@ DEFAULTS = {
     "GRPC_ADDRESS": "[::]:50051",
     "GRPC_THREADS": 16,
     "GRPC_GRACE_SECONDS": 10,
+    # Sign-in (oauth/login.py): after LOGIN_MAX_FAILURES consecutive failures for one account within
+    # LOGIN_FAILURE_WINDOW_SECONDS, that account is refused for LOGIN_LOCKOUT_SECONDS, even with the right password.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    # The name authenticator apps show beside the account of a one-time-code second factor.
+    "TOTP_ISSUER": "User Behavior Insights",
 }
 
 

@@ -144,6 +144,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "PKCE_REQUIRED": True,
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",
+    # Without it oauthlib would make refresh tokens with the JWT generator too; they are opaque random strings.
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "OAUTH2_SERVER_CLASS": "oauth.server.Server",
+    "OAUTH2_VALIDATOR_CLASS": "oauth.validators.OAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "oauth.backends.FormOrJSONOAuthLibCore",
     "SCOPES_BACKEND_CLASS": "oauth.scopes.RoleScopes",
     "CLIENT_SECRET_HASHER": "client_secret_sha256",

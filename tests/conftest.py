@@ -26,6 +26,12 @@ def _isolated_shared_cache(settings, tmp_path):
     caches["shared"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate cost, paid for every user created or signed in, would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture
 def ubi_dir():
     if not SHARED_UBI.is_dir():

@@ -27,6 +27,15 @@ def make_client(org: Organization | None = None, *, roles=("insights:read", "ins
     )
 
 
+def make_public_client(
+    org: Organization | None = None, *, redirect_uris=("http://app.example/callback",), name=None, **fields
+):
+    """A public client for people (authorization code with PKCE, password grant unless ``require_...``)."""
+    return services.public_client_create(
+        organization=org or make_org(), name=name or f"app-{next(_sequence)}", redirect_uris=list(redirect_uris), **fields
+    )
+
+
 def make_user(org: Organization | None = None, *, email=None, password="correct horse battery", roles=(), **fields):
     user = User.objects.create_user(
         email or f"user{next(_sequence)}@example.com", password, organization=org or make_org(), **fields

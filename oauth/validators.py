@@ -1,0 +1,132 @@
+"""Our rules inside oauthlib's flow: django-oauth-toolkit's validator, with reference/oauth.txt's errors.
+
+django-oauth-toolkit builds it from ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``. Each method is one oauthlib hook;
+where the contract names an error, the hook raises it (``oauth.errors``) instead of returning ``False``, which
+oauthlib would answer with its generic code. The sign-in rules themselves are in ``oauth.login``.
+"""
+
+from django.utils import timezone
+from oauth2_provider import oauth2_validators
+from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
+from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
+
+from oauth import login, redeemed_codes
+from oauth.errors import InvalidClient, InvalidCode, InvalidRedirectUri
+
+Grant = get_grant_model()
+RefreshToken = get_refresh_token_model()
+
+OTP_PARAMETER = "x-otp-code"
+
+
+class OAuth2Validator(oauth2_validators.OAuth2Validator):
+    # --- Clients and redirect URIs ----------------------------------------------------------------------------
+
+    def validate_client_id(self, client_id, request, *args, **kwargs):
+        """Authorization endpoint (RFC 6749 §4.1.2.1): an unknown or inactive client is never redirected to."""
+        if not super().validate_client_id(client_id, request, *args, **kwargs):
+            raise InvalidClient()
+        return True
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        """The grants of the client's kind (``AppClient.allowed_grant_types``); others are ``unauthorized_client``."""
+        return grant_type in client.allowed_grant_types()
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            raise InvalidRedirectUri()
+        return True
+
+    def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
+        """reference/oauth.txt makes ``redirect_uri`` required: never fall back on a registered one."""
+        raise InvalidRequestFatalError(description="Missing redirect_uri parameter.")
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        """Token endpoint (RFC 6749 §4.1.3): the exchange names the redirect URI the code was issued for."""
+        if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
+            raise InvalidRedirectUri(description="The redirect_uri differs from the authorization request's.")
+        return True
+
+    # --- Authorization codes ------------------------------------------------------------------------------------
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        login.check_client_allowed(request.user, request.client)
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        """A live code of this client; otherwise ``invalid_code``. A code already redeemed also revokes every token
+        its first redemption led to (RFC 6749 §4.1.2)."""
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        self._revoke_tokens_of_redeemed_code(code)
+        raise InvalidCode()
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        """Nothing left to do: ``_redeem_code`` consumed the code in the transaction that saved its tokens."""
+
+    def _redeem_code(self, request):
+        # Deleting the grant is the claim: of two concurrent exchanges one deletes it, the other deletes nothing.
+        deleted, _ = Grant.objects.filter(code=request.code, application=request.client).delete()
+        if not deleted:
+            self._revoke_tokens_of_redeemed_code(request.code)
+            raise InvalidCode()
+
+    def _revoke_tokens_of_redeemed_code(self, code):
+        family = redeemed_codes.token_family(code)
+        if family is not None:
+            RefreshToken.revoke_family(family)
+
+    # --- Users --------------------------------------------------------------------------------------------------
+
+    def validate_user(self, username, password, client, request, *args, **kwargs):
+        """Password grant: the sign-in rules (``oauth.login``), the one-time code in ``x-otp-code``."""
+        # Before the password is tried: a client that may not use this grant makes no failed attempt.
+        if not self.validate_grant_type(request.client_id, "password", client, request):
+            raise UnauthorizedClientError(description="This client must use the authorization-code flow.")
+        otp_code = dict(request.decoded_body or ()).get(OTP_PARAMETER)
+        user = login.sign_in(
+            email=username, password=password, otp_code=otp_code, request=self.build_http_request(request)
+        )
+        login.check_client_allowed(user, client)
+        request.user = user
+        return True
+
+    # --- Refresh tokens -----------------------------------------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        """django-oauth-toolkit's checks (reuse of a rotated-out token revokes its family), and a rolling lifetime:
+        ``REFRESH_TOKEN_EXPIRE_SECONDS`` from when this refresh token was issued, renewed by each use."""
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        return request.refresh_token_instance.created + refresh_token_expire_timedelta() > timezone.now()
+
+    def _claim_refresh_token(self, request):
+        # Two refreshes with one token both pass validation; the row lock lets the first rotate it, and the second
+        # then finds it revoked and loses. Not a theft: the same client retried. Its next use would be one.
+        claimed = (
+            RefreshToken.objects.select_for_update()
+            .filter(pk=request.refresh_token_instance.pk, revoked__isnull=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if claimed is None:
+            raise InvalidGrantError(description="The refresh token has already been used.")
+
+    # --- Saving tokens ------------------------------------------------------------------------------------------
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        """Runs inside ``save_bearer_token``'s transaction: a code or refresh token is consumed exactly when the
+        tokens it buys are saved."""
+        if request.grant_type == "authorization_code":
+            self._redeem_code(request)
+        elif request.grant_type == "refresh_token":
+            self._claim_refresh_token(request)
+        super()._save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            redeemed_codes.remember(request.code, token_family=request.issued_refresh_token.token_family)
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        request.issued_refresh_token = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous_refresh_token
+        )
+        return request.issued_refresh_token
