@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from oauth.views import MeView
 
@@ -7,6 +8,10 @@ urlpatterns = [
     path("", include("oauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/me", MeView.as_view(), name="me"),
+    path("api/v1/", include("insights.urls")),
+    # The OpenAPI document and the API reference page (Swagger UI, its assets served from the sidecar package).
+    path("api/v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("api/v1/docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
 ]
 
 handler400 = "project.problems.handler400"

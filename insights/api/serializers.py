@@ -1,0 +1,130 @@
+"""The shapes of the UBI endpoints, for the OpenAPI document only.
+
+Nothing here validates a request at run time: ``insights.validation`` does, once for both protocols and cheaply.
+These classes tell drf-spectacular the UBI 1.3.0 fields, with the leniencies the README lists. UBI objects accept
+fields the schema does not name (OpenAPI objects allow additional properties unless told otherwise).
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from insights import validation
+
+
+def ubi_string(max_length=None, **kwargs) -> serializers.CharField:
+    """A UBI string field: optional unless told, may be empty, at most ``max_length`` characters."""
+    kwargs.setdefault("required", False)
+    return serializers.CharField(max_length=max_length, allow_blank=True, trim_whitespace=False, **kwargs)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 256}, {"type": "integer"}]})
+class StringOrIntegerField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class TimestampField(serializers.CharField):
+    """ISO 8601; without an offset it is UTC. Given back exactly as sent."""
+
+
+class XYSerializer(serializers.Serializer):
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+
+
+class PositionSerializer(serializers.Serializer):
+    ordinal = serializers.IntegerField(required=False, help_text="The nth result on the page.")
+    xy = XYSerializer(required=False, help_text="Screen coordinates.")
+
+
+class ObjectSerializer(serializers.Serializer):
+    object_id = StringOrIntegerField(required=False)
+    object_id_type = ubi_string(validation.OBJECT_STRINGS["object_id_type"])
+    object_id_field = ubi_string(validation.OBJECT_STRINGS["object_id_field"])
+    internal_id = StringOrIntegerField(required=False)
+
+
+class EventAttributesSerializer(serializers.Serializer):
+    object = ObjectSerializer(required=False)
+    position = PositionSerializer(help_text="May be empty: {}.")
+
+
+class EventSerializer(serializers.Serializer):
+    event_id = ubi_string(
+        validation.EVENT_STRINGS["event_id"],
+        help_text="Not a UBI field: choose it to make retries safe; a UUID is generated otherwise.",
+    )
+    application = ubi_string(validation.EVENT_STRINGS["application"])
+    action_name = ubi_string(validation.EVENT_STRINGS["action_name"], required=True)
+    query_id = ubi_string(validation.EVENT_STRINGS["query_id"])
+    session_id = ubi_string(validation.EVENT_STRINGS["session_id"])
+    client_id = ubi_string(validation.EVENT_STRINGS["client_id"])
+    user_id = ubi_string(validation.EVENT_STRINGS["user_id"])
+    timestamp = TimestampField()
+    message_type = ubi_string(validation.EVENT_STRINGS["message_type"])
+    message = ubi_string(validation.EVENT_STRINGS["message"])
+    user_query = ubi_string()
+    event_attributes = EventAttributesSerializer(required=False)
+
+
+class EventBatchSerializer(serializers.Serializer):
+    """An array of events; ``insights.api.openapi.EventBatchSchema`` gives its schema, with its bounds."""
+
+
+class QuerySerializer(serializers.Serializer):
+    query_id = ubi_string(validation.QUERY_STRINGS["query_id"], help_text="Generated (a UUID) when absent.")
+    application = ubi_string(validation.QUERY_STRINGS["application"])
+    client_id = ubi_string(validation.QUERY_STRINGS["client_id"])
+    user_query = ubi_string(required=True)
+    query_attributes = serializers.DictField(required=False)
+    object_id_field = ubi_string(validation.QUERY_STRINGS["object_id_field"])
+    timestamp = TimestampField(required=False, help_text="ISO 8601; the time of receipt files a query without one.")
+    query_response_id = ubi_string()
+    query_response_hit_ids = serializers.ListField(child=ubi_string(), required=False)
+
+
+class QueryWithEventsSerializer(QuerySerializer):
+    events = EventSerializer(many=True, help_text="The query's events, oldest first (at most 1000).")
+
+
+class TrackedQuerySerializer(serializers.Serializer):
+    query_id = serializers.CharField()
+
+
+class TrackedEventSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+
+
+class TrackedEventsSerializer(serializers.Serializer):
+    event_ids = serializers.ListField(child=serializers.CharField(), help_text="In the order of the request.")
+
+
+def page_serializer(item_serializer: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """The envelope of a list answer: ``items`` plus the page numbers."""
+    fields = {
+        "items": item_serializer(many=True),
+        "page": serializers.IntegerField(min_value=1),
+        "pageSize": serializers.IntegerField(min_value=1),
+        "totalItems": serializers.IntegerField(min_value=0),
+        "totalPages": serializers.IntegerField(min_value=0),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+QueryPageSerializer = page_serializer(QuerySerializer, "QueryPageSerializer")
+EventPageSerializer = page_serializer(EventSerializer, "EventPageSerializer")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, the body of every error."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField(required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='Validation messages by input name ("[3].action_name"); "" for the request as a whole.',
+    )

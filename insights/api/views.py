@@ -1,0 +1,153 @@
+"""REST adapters over ``insights.services`` and ``insights.selectors``: parse the request, call, shape the answer.
+
+No rule lives here. The principal is ``request.user`` (``oauth.authentication.BearerAuthentication``).
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from insights import selectors, services
+from insights.api import serializers
+from insights.api.openapi import problem_responses
+from insights.api.parsers import LimitedJSONParser
+from insights.pagination import Page
+from insights.selectors import EVENT_FILTERS, QUERY_FILTERS
+from project.conf import ubi_settings
+
+PAGE_PARAMETERS = ("page", "pageSize")
+TAGS = ["User Behavior Insights"]
+
+
+def list_parameters(filters: tuple[str, ...]) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(
+            "page", {"type": "integer", "minimum": 1}, description="From 1 (default 1). Past the end: an empty page."
+        ),
+        OpenApiParameter(
+            "pageSize",
+            {"type": "integer", "minimum": 1, "maximum": ubi_settings.MAX_PAGE_SIZE},
+            description=f"From 1 to {ubi_settings.MAX_PAGE_SIZE} (default {ubi_settings.DEFAULT_PAGE_SIZE}).",
+        ),
+        *(OpenApiParameter(name, str, description="Exact match.") for name in filters),
+        OpenApiParameter("from", OpenApiTypes.DATETIME, description="ISO 8601: only items at or after it."),
+        OpenApiParameter("to", OpenApiTypes.DATETIME, description="ISO 8601: only items before it."),
+    ]
+
+
+def page_body(page: Page) -> dict:
+    return {
+        "items": page.items,
+        "page": page.page,
+        "pageSize": page.page_size,
+        "totalItems": page.total_items,
+        "totalPages": page.total_pages,
+    }
+
+
+def list_arguments(request: Request) -> dict:
+    """The selector arguments of a list request: every query parameter but the page ones is a filter."""
+    parameters = request.query_params
+    return {
+        "filters": {name: value for name, value in parameters.items() if name not in PAGE_PARAMETERS},
+        "page": parameters.get("page"),
+        "page_size": parameters.get("pageSize"),
+    }
+
+
+class QueriesView(APIView):
+    """``/api/v1/ubi/queries``: track a query; list queries."""
+
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(
+        operation_id="track_query",
+        tags=TAGS,
+        summary="Track a query",
+        description="Needs insights:write. Tracking the same query_id again with the same content succeeds "
+        "and stores nothing; with different content it is 409.",
+        request=serializers.QuerySerializer,
+        responses={
+            status.HTTP_201_CREATED: serializers.TrackedQuerySerializer,
+            **problem_responses(400, 401, 403, 409, 413, 415),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        query_id = services.track_query(request.user, query=request.data)
+        return Response({"query_id": query_id}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="list_queries",
+        tags=TAGS,
+        summary="List queries, newest first",
+        description="Needs insights:read.",
+        parameters=list_parameters(QUERY_FILTERS),
+        responses={status.HTTP_200_OK: serializers.QueryPageSerializer, **problem_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(page_body(selectors.query_list(request.user, **list_arguments(request))))
+
+
+class QueryView(APIView):
+    """``/api/v1/ubi/queries/{query_id}``: one query with its events."""
+
+    @extend_schema(
+        operation_id="get_query",
+        tags=TAGS,
+        summary="Get a query with its events",
+        description="Needs insights:read. A query of another organisation is 404, like a missing one.",
+        responses={status.HTTP_200_OK: serializers.QueryWithEventsSerializer, **problem_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, query_id: str) -> Response:
+        return Response(selectors.query_get(request.user, query_id=query_id))
+
+
+class EventsView(APIView):
+    """``/api/v1/ubi/events``: track one event or a batch; list events."""
+
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(
+        operation_id="track_events",
+        tags=TAGS,
+        summary="Track an event, or an array of events",
+        description=f"Needs insights:write. An array holds at most {ubi_settings.MAX_EVENTS_PER_REQUEST} events "
+        "and is stored all or nothing: errors name the invalid ones as `[i].field`. An event_id tracked again "
+        "with the same content succeeds and stores nothing; with different content it is 409.",
+        request=PolymorphicProxySerializer(
+            component_name="EventOrEvents",
+            serializers=[
+                serializers.EventSerializer,
+                serializers.EventBatchSerializer(),
+            ],
+            resource_type_field_name=None,
+        ),
+        responses={
+            status.HTTP_201_CREATED: PolymorphicProxySerializer(
+                component_name="TrackedEventOrEvents",
+                serializers=[serializers.TrackedEventSerializer, serializers.TrackedEventsSerializer],
+                resource_type_field_name=None,
+            ),
+            **problem_responses(400, 401, 403, 409, 413, 415),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if isinstance(request.data, list):
+            body = {"event_ids": services.track_events(request.user, events=request.data)}
+        else:
+            body = {"event_id": services.track_event(request.user, event=request.data)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="list_events",
+        tags=TAGS,
+        summary="List events, newest first",
+        description="Needs insights:read.",
+        parameters=list_parameters(EVENT_FILTERS),
+        responses={status.HTTP_200_OK: serializers.EventPageSerializer, **problem_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(page_body(selectors.event_list(request.user, **list_arguments(request))))

@@ -1,0 +1,145 @@
+"""Writes: track UBI queries and events for the principal's organisation.
+
+REST views and the gRPC servicer are thin adapters over these functions. Inputs are plain dicts exactly as a JSON
+body gives them; each function checks the role first, then validates (``insights.validation``), then stores, and
+raises only ``project.errors`` exceptions.
+
+Retries are safe: a document whose identifier (``query_id``, or a client-chosen ``event_id``) is already stored
+with the same content succeeds again and stores nothing; with different content it is ``Conflict``. "Same content"
+is compared through a SHA-256 fingerprint of the document, so a retried batch is checked in one query.
+"""
+
+import hashlib
+import json
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from insights import validation
+from insights.models import Event, Query
+from oauth.principals import Principal, require_role
+from project.errors import Conflict
+
+WRITE_ROLE = "insights:write"
+# A concurrent request may insert the same identifier between our check and our insert; checking again once
+# then finds its row, so a second attempt always settles it.
+_ATTEMPTS = 2
+
+
+def track_query(principal: Principal, *, query: dict) -> str:
+    """Track one UBI query for ``principal``'s organisation and return its ``query_id``.
+
+    ``query`` is a UBI 1.3.0 query document; a ``query_id`` (UUID) is generated when absent, and a query without
+    ``timestamp`` is filed under the time it was received. Raises ``PermissionDenied`` without
+    ``insights:write``, ``InvalidInput`` keyed by field name (``"user_query"``, ``"query_attributes"``, ...), and
+    ``Conflict`` when the ``query_id`` is already tracked in this organisation with different content (the same
+    content succeeds and stores nothing). Another organisation's queries never collide with it.
+    """
+    require_role(principal, WRITE_ROLE)
+    cleaned = validation.clean_query(query)
+    chosen = "query_id" in cleaned.document
+    document = cleaned.document if chosen else {**cleaned.document, "query_id": _new_id()}
+    row = Query.from_document(
+        organization_id=principal.org_id,
+        document=document,
+        timestamp=cleaned.timestamp or timezone.now(),
+        fingerprint=_fingerprint(document),
+    )
+    _store(Query, "query_id", principal, [row], chosen_ids=[row.query_id] if chosen else [])
+    return row.query_id
+
+
+def track_event(principal: Principal, *, event: dict) -> str:
+    """Track one UBI event for ``principal``'s organisation and return its ``event_id``.
+
+    ``event`` is a UBI 1.3.0 event document, plus an optional client-chosen ``event_id`` (a string up to 100
+    characters) that makes a retry safe; without one a UUID is generated. Raises ``PermissionDenied`` without
+    ``insights:write``, ``InvalidInput`` keyed by field name (``"action_name"``,
+    ``"event_attributes.position.ordinal"``), and ``Conflict`` when the ``event_id`` is already tracked in this
+    organisation with different content.
+    """
+    require_role(principal, WRITE_ROLE)
+    return _track(principal, [validation.clean_event(event)])[0]
+
+
+def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
+    """Track a batch of UBI events, all or nothing, and return their ``event_id``\\ s in the order given.
+
+    At most ``MAX_EVENTS_PER_REQUEST`` events (and at least one). Each event is as for ``track_event``. One
+    invalid event stores nothing: ``InvalidInput`` then names every invalid field as ``"[i].field"`` (``""`` for
+    the batch itself). The same ``event_id`` twice in one batch is one event if the content is the same, else
+    ``InvalidInput``. Raises ``PermissionDenied`` without ``insights:write`` and ``Conflict`` when an
+    ``event_id`` is already tracked with different content. One transaction, one bulk insert.
+    """
+    require_role(principal, WRITE_ROLE)
+    return _track(principal, validation.clean_events(events))
+
+
+def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> list[str]:
+    event_ids = []
+    chosen_ids = []
+    rows_by_id: dict[str, Event] = {}
+    position_by_id: dict[str, int] = {}
+    errors = validation.Errors()
+    for position, cleaned in enumerate(cleaned_events):
+        document = cleaned.document
+        if "event_id" in document:
+            chosen_ids.append(document["event_id"])
+        else:
+            document = {**document, "event_id": _new_id()}
+        event_id = document["event_id"]
+        event_ids.append(event_id)
+        row = Event.from_document(
+            organization_id=principal.org_id,
+            document=document,
+            timestamp=cleaned.timestamp,
+            fingerprint=_fingerprint(document),
+        )
+        first = rows_by_id.setdefault(event_id, row)
+        if first.fingerprint != row.fingerprint:
+            errors.add(
+                f"[{position}].event_id",
+                f"event_id repeats that of [{position_by_id[event_id]}] with different content.",
+            )
+        position_by_id.setdefault(event_id, position)
+    errors.raise_if_any()
+    _store(Event, "event_id", principal, list(rows_by_id.values()), chosen_ids=chosen_ids)
+    return event_ids
+
+
+def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids: list[str]) -> None:
+    """Insert the rows not stored yet, in one transaction and one bulk insert.
+
+    Only ``chosen_ids``, the identifiers the client chose, can already be stored (generated UUIDs are new), so
+    only they are looked up, in one query; a stored one must have the same fingerprint.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        stored = {}
+        if chosen_ids:
+            stored = dict(
+                model.objects.filter(
+                    organization_id=principal.org_id, **{f"{id_field}__in": set(chosen_ids)}
+                ).values_list(id_field, "fingerprint")
+            )
+        for row in rows:
+            identifier = getattr(row, id_field)
+            if identifier in stored and stored[identifier] != row.fingerprint:
+                raise Conflict(f"{id_field} {identifier!r} is already tracked with different content.")
+        new_rows = [row for row in rows if getattr(row, id_field) not in stored]
+        try:
+            with transaction.atomic():
+                model.objects.bulk_create(new_rows)
+            return
+        except IntegrityError:
+            if attempt == _ATTEMPTS:
+                raise Conflict(f"Another request tracked the same {id_field}s at the same moment.") from None
+
+
+def _fingerprint(document: dict) -> str:
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
