@@ -11,6 +11,8 @@ from django.core.signals import setting_changed
 DEFAULTS = {
     # Ingestion limits (README, "Limits").
     "MAX_EVENTS_PER_REQUEST": 1000,
+    # A gRPC TrackEvents stream is read whole before it is stored all or nothing, so this bounds its memory.
+    "MAX_EVENTS_PER_STREAM": 100_000,
     "MAX_REQUEST_BYTES": 8 * 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
     # Pagination of every list endpoint and RPC.
