@@ -2,26 +2,31 @@
 
 django-oauth-toolkit builds it from ``OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"]``. The differences from
 ``oauthlib.oauth2.Server``: ``S256`` is the only PKCE method and the default when ``code_challenge_method`` is
-absent (oauthlib would assume ``plain``); a wrong ``code_verifier`` is ``pkce_mismatch``; there is no implicit grant
-and no device grant.
+absent (oauthlib would assume ``plain``); a wrong ``code_verifier`` is ``pkce_mismatch``; a ``redirect_uri`` that is
+not even absolute is ``invalid_redirect_uri`` like any other unregistered one; there is no implicit grant and no
+device grant.
 """
 
 from oauthlib.oauth2 import Server as OAuthlibServer
-from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
+from oauthlib.oauth2.rfc6749 import grant_types
+from oauthlib.oauth2.rfc6749.errors import InvalidRedirectURIError
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
-from oauth.errors import PkceMismatch
+from oauth.errors import InvalidRedirectUri, PkceMismatch
 
 S256 = "S256"
 
 
-class S256AuthorizationCodeGrant(AuthorizationCodeGrant):
+class AuthorizationCodeGrant(grant_types.AuthorizationCodeGrant):
     _code_challenge_methods = {S256: code_challenge_method_s256}
 
     def validate_authorization_request(self, request):
         if request.code_challenge is not None and request.code_challenge_method is None:
             request.code_challenge_method = S256
-        return super().validate_authorization_request(request)
+        try:
+            return super().validate_authorization_request(request)
+        except InvalidRedirectURIError:
+            raise InvalidRedirectUri() from None
 
     def validate_code_challenge(self, challenge, challenge_method, verifier):
         if not super().validate_code_challenge(challenge, challenge_method, verifier):
@@ -34,7 +39,7 @@ class Server(OAuthlibServer):
 
     def __init__(self, request_validator, *args, **kwargs):
         super().__init__(request_validator, *args, **kwargs)
-        self.auth_grant = S256AuthorizationCodeGrant(request_validator)
+        self.auth_grant = AuthorizationCodeGrant(request_validator)
         self._response_types = {"code": self.auth_grant}
         self._grant_types = {
             name: self.auth_grant if name == "authorization_code" else self._grant_types[name]

@@ -11,7 +11,7 @@ from oauth2_provider.models import get_grant_model, get_refresh_token_model, ref
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
 
 from oauth import login, redeemed_codes
-from oauth.errors import InvalidClient, InvalidCode, InvalidRedirectUri
+from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri
 
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
@@ -50,7 +50,11 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     # --- Authorization codes ------------------------------------------------------------------------------------
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
-        login.check_client_allowed(request.user, request.client)
+        try:
+            login.check_client_allowed(request.user, request.client)
+        except AccessDenied as error:
+            # With the request, the error carries the client's ``state`` back on the redirect.
+            raise AccessDenied(description=error.description, request=request) from None
         super().save_authorization_code(client_id, code, request, *args, **kwargs)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):

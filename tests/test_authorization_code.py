@@ -1,6 +1,9 @@
 """The authorization-code flow with PKCE, driven by a real OAuth client library and a browser filling the pages."""
 
+from datetime import timedelta
+
 import pytest
+import requests
 import time_machine
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
@@ -88,3 +91,161 @@ def test_authlib_drives_the_whole_flow(live_server, people_client, user, org, la
         "roles": ["insights:read", "insights:write"],
         "scope": "insights:read insights:write",
     }
+
+
+def test_refusal_redirects_with_access_denied_and_the_state_unchanged(live_server, people_client, user):
+    _verifier, challenge = pkce_pair()
+    state = "opaque/state value=1&x"
+    path = authorize_path(people_client.client_id, code_challenge=challenge, state=state)
+    answer = sign_in(Browser(live_server.url), path, email=user.email, password=PASSWORD, approve=False)
+    assert answer.status_code == 302
+    assert redirect_params(answer) == {"error": "access_denied", "state": state}
+
+
+def test_user_of_another_organisation_is_denied(live_server, people_client):
+    stranger = factories.make_user(factories.make_org(), roles=["insights:read"])
+    _verifier, challenge = pkce_pair()
+    path = authorize_path(people_client.client_id, code_challenge=challenge, state="s1")
+    answer = sign_in(Browser(live_server.url), path, email=stranger.email, password=PASSWORD)
+    params = redirect_params(answer)
+    assert (params["error"], params["state"]) == ("access_denied", "s1")
+    assert "code" not in params
+
+
+def test_scope_narrows_the_users_roles(live_server, people_client, user):
+    verifier, challenge = pkce_pair()
+    path = authorize_path(people_client.client_id, code_challenge=challenge, scope="insights:read")
+    code = redirect_params(sign_in(Browser(live_server.url), path, email=user.email, password=PASSWORD))["code"]
+    response = exchange(live_server, people_client, code, verifier)
+    assert response.status_code == 200
+    assert response.json()["scope"] == "insights:read"
+
+
+def test_scope_never_widens_the_users_roles(live_server, people_client, org):
+    factories.ensure_roles(["insights:write"])
+    reader = factories.make_user(org, roles=["insights:read"])
+    _verifier, challenge = pkce_pair()
+    path = authorize_path(people_client.client_id, code_challenge=challenge, scope="insights:write")
+    browser = Browser(live_server.url)
+    answer = browser.submit(browser.open(path), email=reader.email, password=PASSWORD)
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_scope")
+
+
+def exchange(live_server, client, code, verifier, *, redirect_uri=REDIRECT_URI):
+    return post_token(
+        live_server,
+        client_id=client.client_id,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=redirect_uri,
+        code_verifier=verifier,
+    )
+
+
+# --- reference/oauth.txt's error table, one row per test --------------------------------------------------------
+
+
+def test_unknown_or_inactive_client_is_invalid_client_before_any_login(live_server, people_client):
+    _verifier, challenge = pkce_pair()
+    browser = Browser(live_server.url)
+    unknown = browser.open(authorize_path("no-such-client", code_challenge=challenge))
+    people_client.is_active = False
+    people_client.save()
+    inactive = browser.open(authorize_path(people_client.client_id, code_challenge=challenge))
+    for response in (unknown, inactive):
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_client")
+
+
+def test_unregistered_redirect_uri_is_invalid_redirect_uri_and_never_redirected(live_server, people_client):
+    _verifier, challenge = pkce_pair()
+    for redirect_uri in ("https://evil.example/callback", "http://app.example/callback/other", "/relative"):
+        response = Browser(live_server.url).open(
+            authorize_path(people_client.client_id, code_challenge=challenge, redirect_uri=redirect_uri)
+        )
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_redirect_uri"), redirect_uri
+
+
+def test_exchange_with_another_redirect_uri_is_invalid_redirect_uri(live_server, org, user):
+    client = factories.make_public_client(org, redirect_uris=[REDIRECT_URI, "http://app.example/other"])
+    verifier, challenge = pkce_pair()
+    code = authorization_code(live_server, client, user, code_challenge=challenge)
+    response = exchange(live_server, client, code, verifier, redirect_uri="http://app.example/other")
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_redirect_uri")
+
+
+@pytest.mark.parametrize(
+    "missing", ["code_challenge", "redirect_uri", "response_type", "client_id"], ids=lambda name: f"no-{name}"
+)
+def test_missing_parameter_is_invalid_request_before_any_login(live_server, people_client, missing):
+    _verifier, challenge = pkce_pair()
+    params = {"code_challenge": challenge, missing: None} if missing != "client_id" else {"code_challenge": challenge}
+    client_id = None if missing == "client_id" else people_client.client_id
+    path = authorize_path(client_id, **params)
+    response = Browser(live_server.url).open(path)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+
+
+def test_plain_pkce_method_is_invalid_request(live_server, people_client):
+    path = authorize_path(people_client.client_id, code_challenge="x" * 43).replace("S256", "plain")
+    response = Browser(live_server.url).open(path)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+
+
+def test_s256_is_the_default_method(live_server, people_client, user):
+    verifier, challenge = pkce_pair()
+    path = authorize_path(people_client.client_id, code_challenge=challenge, code_challenge_method=None)
+    code = redirect_params(sign_in(Browser(live_server.url), path, email=user.email, password=PASSWORD))["code"]
+    assert exchange(live_server, people_client, code, verifier).status_code == 200
+
+
+def test_missing_code_verifier_is_invalid_request(live_server, people_client, user):
+    _verifier, challenge = pkce_pair()
+    code = authorization_code(live_server, people_client, user, code_challenge=challenge)
+    response = exchange(live_server, people_client, code, None)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+
+
+def test_wrong_code_verifier_is_pkce_mismatch(live_server, people_client, user):
+    _verifier, challenge = pkce_pair()
+    code = authorization_code(live_server, people_client, user, code_challenge=challenge)
+    other_verifier, _challenge = pkce_pair()
+    response = exchange(live_server, people_client, code, other_verifier)
+    assert (response.status_code, response.json()["error"]) == (400, "pkce_mismatch")
+
+
+def test_unknown_code_is_invalid_code(live_server, people_client):
+    verifier, _challenge = pkce_pair()
+    response = exchange(live_server, people_client, "not-a-code", verifier)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_code")
+
+
+@pytest.mark.parametrize(("seconds", "status"), [(59, 200), (61, 400)])
+def test_code_lives_sixty_seconds(live_server, people_client, user, seconds, status):
+    verifier, challenge = pkce_pair()
+    code = authorization_code(live_server, people_client, user, code_challenge=challenge)
+    with time_machine.travel(timezone.now() + timedelta(seconds=seconds)):
+        response = exchange(live_server, people_client, code, verifier)
+    assert response.status_code == status
+    if status == 400:
+        assert response.json()["error"] == "invalid_code"
+
+
+def test_second_use_of_a_code_is_invalid_code_and_revokes_what_the_first_issued(live_server, people_client, user):
+    verifier, challenge = pkce_pair()
+    code = authorization_code(live_server, people_client, user, code_challenge=challenge)
+    first = exchange(live_server, people_client, code, verifier).json()
+    me = f"{live_server.url}/api/v1/me"
+    assert requests.get(me, headers=bearer(first["access_token"]), timeout=30).status_code == 200
+
+    second = exchange(live_server, people_client, code, verifier)
+
+    assert (second.status_code, second.json()["error"]) == (400, "invalid_code")
+    assert requests.get(me, headers=bearer(first["access_token"]), timeout=30).status_code == 401
+    refresh = post_token(
+        live_server, grant_type="refresh_token", refresh_token=first["refresh_token"], client_id=people_client.client_id
+    )
+    assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
+
+
+def bearer(access_token):
+    return {"Authorization": f"Bearer {access_token}"}

@@ -1,0 +1,124 @@
+"""Refresh tokens: opaque, 30 days, rolling; a rotated-out one used again revokes its family; a race has one winner."""
+
+import threading
+from datetime import timedelta
+
+import jwt
+import pytest
+import requests
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+from oauth2_provider.models import get_refresh_token_model
+
+from tests import factories
+from tests.oauth_client import post_token
+
+PASSWORD = "correct horse battery"
+on_postgresql = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the race is decided by PostgreSQL's row locks; SQLite runs one writer at a time, so there is no race",
+)
+
+
+@pytest.fixture
+def people_client(org):
+    return factories.make_public_client(org)
+
+
+@pytest.fixture
+def user(org):
+    return factories.make_user(org, email="barbara@example.com", roles=["insights:read"])
+
+
+@pytest.fixture
+def tokens(live_server, people_client, user):
+    response = post_token(
+        live_server, username=user.email, password=PASSWORD, grant_type="password", client_id=people_client.client_id
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+def refresh(live_server, client, refresh_token):
+    return post_token(live_server, refresh_token=refresh_token, grant_type="refresh_token", client_id=client.client_id)
+
+
+def me_status(live_server, access_token):
+    headers = {"Authorization": f"Bearer {access_token}"}
+    return requests.get(f"{live_server.url}/api/v1/me", headers=headers, timeout=30).status_code
+
+
+def test_refresh_token_is_opaque(tokens):
+    with pytest.raises(jwt.DecodeError):
+        jwt.get_unverified_header(tokens["refresh_token"])
+    assert len(tokens["refresh_token"]) >= 30
+
+
+def test_each_use_answers_a_new_pair_and_keeps_the_roles(live_server, people_client, tokens):
+    response = refresh(live_server, people_client, tokens["refresh_token"])
+    assert response.status_code == 200
+    renewed = response.json()
+    assert renewed["refresh_token"] != tokens["refresh_token"]
+    assert renewed["access_token"] != tokens["access_token"]
+    assert (renewed["expires_in"], renewed["scope"]) == (3600, "insights:read")
+    assert me_status(live_server, renewed["access_token"]) == 200
+
+
+def test_unused_refresh_token_expires_after_thirty_days(live_server, people_client, tokens):
+    with time_machine.travel(timezone.now() + timedelta(days=30, seconds=1)):
+        response = refresh(live_server, people_client, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+def test_each_use_starts_a_fresh_thirty_days(live_server, people_client, tokens):
+    start = timezone.now()
+    current = tokens["refresh_token"]
+    for days in (29, 58, 87):  # each use within 30 days of the previous one, far beyond the first 30
+        with time_machine.travel(start + timedelta(days=days)):
+            response = refresh(live_server, people_client, current)
+            assert response.status_code == 200, days
+            current = response.json()["refresh_token"]
+            newest = get_refresh_token_model().objects.filter(revoked__isnull=True).get()
+            assert abs(newest.created - (start + timedelta(days=days))) < timedelta(minutes=1)
+    with time_machine.travel(start + timedelta(days=87 + 30, seconds=1)):
+        assert refresh(live_server, people_client, current).status_code == 400
+
+
+def test_reusing_a_rotated_out_token_fails_and_revokes_the_family(live_server, people_client, tokens):
+    renewed = refresh(live_server, people_client, tokens["refresh_token"]).json()
+    assert me_status(live_server, renewed["access_token"]) == 200
+
+    reuse = refresh(live_server, people_client, tokens["refresh_token"])
+
+    assert (reuse.status_code, reuse.json()["error"]) == (400, "invalid_grant")
+    assert me_status(live_server, renewed["access_token"]) == 401
+    assert refresh(live_server, people_client, renewed["refresh_token"]).status_code == 400
+
+
+def test_refresh_token_of_another_client_is_refused(live_server, org, tokens):
+    other = factories.make_public_client(org)
+    response = refresh(live_server, other, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+@pytest.mark.postgres
+@on_postgresql
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_concurrent_refreshes_exactly_one_wins(live_server, people_client, tokens, attempt):
+    start = threading.Barrier(2)
+    answers = []
+
+    def use():
+        start.wait()
+        answers.append(refresh(live_server, people_client, tokens["refresh_token"]))
+
+    racers = [threading.Thread(target=use) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+
+    assert sorted(answer.status_code for answer in answers) == [200, 400], [answer.json() for answer in answers]
+    loser = next(answer for answer in answers if answer.status_code == 400)
+    assert loser.json()["error"] == "invalid_grant"
