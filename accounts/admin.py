@@ -68,8 +68,11 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
         (None, {"fields": ("email", "password", "organization")}),
         ("Profile", {"fields": ("full_name", "is_service_account")}),
         ("Access", {"fields": ("roles", "is_active", "is_staff")}),
+        ("Sign-in", {"fields": ("must_change_password", "password_changed_at", "two_step_verification")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ("password_changed_at", "two_step_verification")
+    actions = ["reset_two_step_verification"]
     superuser_fieldsets = ((("Platform", {"fields": ("is_superuser", "groups", "user_permissions")})),)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "organization", "password1", "password2")}),)
 
@@ -83,6 +86,16 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
         if obj is not None and request.user.is_superuser:
             return fieldsets + self.superuser_fieldsets
         return fieldsets
+
+    @admin.display(boolean=True, description="Two-step verification")
+    def two_step_verification(self, obj):
+        return obj.has_totp
+
+    @admin.action(description="Reset two-step verification (lost phone: the user enrols again)")
+    def reset_two_step_verification(self, request, queryset):
+        for user in queryset:
+            services.totp_reset(user)
+        self.message_user(request, f"Two-step verification reset for {len(queryset)} user(s).")
 
 
 # django-oauth-toolkit registers its own admin for the application model; ours replaces it.

@@ -1,32 +1,65 @@
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 
 
 class Command(BaseCommand):
-    help = "Create an app client in an organisation (created if needed) and print its id and secret, once."
+    help = (
+        "Create an app client in an organisation (created if needed). A machine client prints its id and secret, "
+        "once; a public client for people (--public) has no secret and needs at least one --redirect-uri."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="Organisation name; created if it does not exist.")
-        parser.add_argument("--name", required=True, help="A name for the client.")
+        parser.add_argument("--name", required=True, help="A name for the client, shown on the consent screen.")
         parser.add_argument("--roles", default="", help="Comma-separated roles, e.g. insights:read,insights:write.")
+        parser.add_argument(
+            "--public", action="store_true", help="A client for people: authorization code with PKCE, password grant."
+        )
+        parser.add_argument(
+            "--redirect-uri", action="append", default=[], dest="redirect_uris", metavar="URI",
+            help="A redirect URI of a --public client; repeat for several.",
+        )
+        parser.add_argument(
+            "--require-auth-code", action="store_true",
+            help="For a --public client: PKCE is mandatory and the password grant is refused.",
+        )
         parser.add_argument("--json", action="store_true", help='Print only {"client_id": ..., "client_secret": ...}.')
 
     def handle(self, *args, **options):
+        if not options["public"] and (options["redirect_uris"] or options["require_auth_code"]):
+            raise CommandError("--redirect-uri and --require-auth-code are for --public clients.")
+        if options["public"] and not options["redirect_uris"]:
+            raise CommandError("A --public client needs at least one --redirect-uri.")
         organization = services.organization_get_or_create(name=options["org"])
         try:
-            created = services.app_client_create(
-                organization=organization, name=options["name"], roles=options["roles"].split(",")
-            )
+            credentials = self._create(organization, options)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         except services.UnknownRoles as error:
             raise CommandError(str(error)) from None
-        credentials = {"client_id": created.client.client_id, "client_secret": created.client_secret}
         if options["json"]:
             self.stdout.write(json.dumps(credentials))
             return
         self.stdout.write(f"Organisation:  {organization.name}")
         self.stdout.write(f"Client id:     {credentials['client_id']}")
-        self.stdout.write(f"Client secret: {credentials['client_secret']}")
-        self.stdout.write("The secret is stored only as a hash: keep it now, it cannot be shown again.")
+        if "client_secret" in credentials:
+            self.stdout.write(f"Client secret: {credentials['client_secret']}")
+            self.stdout.write("The secret is stored only as a hash: keep it now, it cannot be shown again.")
+
+    def _create(self, organization, options) -> dict:
+        roles = options["roles"].split(",")
+        if options["public"]:
+            client = services.public_client_create(
+                organization=organization,
+                name=options["name"],
+                redirect_uris=options["redirect_uris"],
+                roles=roles,
+                require_authorization_code_flow=options["require_auth_code"],
+            )
+            return {"client_id": client.client_id}
+        created = services.app_client_create(organization=organization, name=options["name"], roles=roles)
+        return {"client_id": created.client.client_id, "client_secret": created.client_secret}
