@@ -249,3 +249,12 @@ def test_second_use_of_a_code_is_invalid_code_and_revokes_what_the_first_issued(
 
 def bearer(access_token):
     return {"Authorization": f"Bearer {access_token}"}
+
+
+def test_metadata_announces_the_flows(live_server):
+    metadata = requests.get(f"{live_server.url}/.well-known/oauth-authorization-server", timeout=30).json()
+    assert metadata["authorization_endpoint"] == f"{live_server.url}/v2/oauth/authorize"
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["response_types_supported"] == ["code"]
+    assert set(metadata["grant_types_supported"]) == {"authorization_code", "client_credentials", "password", "refresh_token"}
+    assert "none" in metadata["token_endpoint_auth_methods_supported"]
