@@ -8,6 +8,9 @@ from tests import factories
 
 SHARED_UBI = Path(__file__).resolve().parents[2] / "shared" / "ubi"
 
+# The gRPC server, channel and stub fixtures.
+pytest_plugins = ["tests.grpc_helpers"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_shared_cache(settings, tmp_path):

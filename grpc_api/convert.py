@@ -1,0 +1,148 @@
+"""Protobuf messages to and from the plain dicts the insights services take and give.
+
+The dicts are exactly what a REST JSON body holds, so both protocols feed one validation: ``Timestamp`` becomes an
+RFC 3339 string, ``Struct``/``Value`` plain JSON values, wrappers their number, and an unset field is absent. The
+``additional_properties`` Struct of a message holds the fields UBI does not name, merged into the same dict.
+
+``additional_properties`` may also carry a named field whose value its typed field cannot hold (an ``ordinal`` of
+``"3"``): the services then judge it as they judge the same JSON, and a stored value of that kind is read back the
+same way. Conversion only parses shape. It rejects only what a JSON body could not say either: a field given both
+ways, and a ``Timestamp`` outside years 1 to 9999.
+"""
+
+import datetime
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from insights.validation import parse_timestamp
+from project.errors import InvalidInput
+
+ADDITIONAL_PROPERTIES = "additional_properties"
+TIMESTAMP = "google.protobuf.Timestamp"
+JSON_VALUES = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+WRAPPERS = {
+    f"google.protobuf.{name}Value"
+    for name in ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")
+}
+# Doubles beyond this cannot all be told apart from their neighbours, so they stay floats.
+_LARGEST_EXACT_INTEGER = 2**53
+
+
+def message_to_dict(message: Message, path: str = "") -> dict:
+    """The JSON document ``message`` stands for. ``path`` prefixes the field names of any ``InvalidInput``."""
+    document = {}
+    for field in message.DESCRIPTOR.fields:
+        if field.name == ADDITIONAL_PROPERTIES or not _is_set(message, field):
+            continue
+        value = getattr(message, field.name)
+        field_path = _join(path, field.name)
+        if field.is_repeated:
+            document[field.name] = [_to_python(field, item, f"{field_path}[{i}]") for i, item in enumerate(value)]
+        else:
+            document[field.name] = _to_python(field, value, field_path)
+    if ADDITIONAL_PROPERTIES in message.DESCRIPTOR.fields_by_name and message.HasField(ADDITIONAL_PROPERTIES):
+        additional = _json_value(getattr(message, ADDITIONAL_PROPERTIES))
+        clashes = sorted(name for name in additional if name in document)
+        if clashes:
+            raise InvalidInput({_join(path, name): [f"Given twice: as a field and in {ADDITIONAL_PROPERTIES}."] for name in clashes})
+        document.update(additional)
+    return document
+
+
+def fill_message(message: Message, document: dict) -> Message:
+    """Set ``message`` from a JSON document as the services give it; return ``message``.
+
+    Names the message lacks go to its ``additional_properties``, as does a stored value its typed field cannot hold,
+    so that what was tracked is what is read.
+    """
+    fields = message.DESCRIPTOR.fields_by_name
+    additional = {}
+    for name, value in document.items():
+        field = fields.get(name)
+        if value is None:
+            continue
+        if field is None or name == ADDITIONAL_PROPERTIES:
+            additional[name] = value
+            continue
+        try:
+            _assign(message, field, value)
+        except (TypeError, ValueError, json_format.ParseError):
+            message.ClearField(name)
+            additional[name] = value
+    if additional and ADDITIONAL_PROPERTIES in fields:
+        getattr(message, ADDITIONAL_PROPERTIES).update(additional)
+    return message
+
+
+def _is_set(message: Message, field: FieldDescriptor) -> bool:
+    if field.is_repeated:
+        return len(getattr(message, field.name)) > 0
+    if field.has_presence:
+        return message.HasField(field.name)
+    return getattr(message, field.name) != field.default_value
+
+
+def _to_python(field: FieldDescriptor, value, path: str):
+    if field.message_type is None:
+        return value
+    type_name = field.message_type.full_name
+    if type_name == TIMESTAMP:
+        try:
+            return value.ToJsonString()
+        except ValueError:
+            raise InvalidInput({path: ["The date-time is outside the years 1 to 9999 in UTC."]}) from None
+    if type_name in JSON_VALUES:
+        return _json_value(value)
+    if type_name in WRAPPERS:
+        return value.value
+    return message_to_dict(value, path)
+
+
+def _json_value(message: Message):
+    """A Struct, ListValue or Value as plain JSON. Whole numbers come back as ints: JSON has one number type."""
+    kind = message.DESCRIPTOR.full_name
+    if kind == "google.protobuf.Struct":
+        return {key: _json_value(item) for key, item in message.fields.items()}
+    if kind == "google.protobuf.ListValue":
+        return [_json_value(item) for item in message.values]
+    which = message.WhichOneof("kind")
+    if which in ("struct_value", "list_value"):
+        return _json_value(getattr(message, which))
+    if which == "number_value":
+        number = message.number_value
+        return int(number) if number.is_integer() and abs(number) <= _LARGEST_EXACT_INTEGER else number
+    return None if which in (None, "null_value") else getattr(message, which)
+
+
+def _assign(message: Message, field: FieldDescriptor, value) -> None:
+    if field.is_repeated:
+        if field.message_type is None:
+            getattr(message, field.name).extend(value)
+        else:
+            for item in value:
+                _assign_message(getattr(message, field.name).add(), item)
+    elif field.message_type is None:
+        setattr(message, field.name, value)
+    else:
+        _assign_message(getattr(message, field.name), value)
+
+
+def _assign_message(target: Message, value) -> None:
+    type_name = target.DESCRIPTOR.full_name
+    if type_name == TIMESTAMP:
+        target.FromDatetime(value if isinstance(value, datetime.datetime) else parse_timestamp(value))
+    elif type_name in JSON_VALUES:
+        json_format.ParseDict(value, target)
+    elif type_name in WRAPPERS:
+        target.value = value
+    elif isinstance(value, dict):
+        fill_message(target, value)
+    else:
+        raise TypeError(f"{type_name} needs an object, not {type(value).__name__}")
+
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name

@@ -1,0 +1,84 @@
+"""Server interceptors of ``UserBehaviorInsightsService``: who is calling, and errors as statuses.
+
+Both wrap the behaviour of the service's method handlers, so their work runs on the worker thread of the call
+(``intercept_service`` itself runs on the server's one polling thread). Health and reflection pass untouched: they
+answer without a token.
+"""
+
+from contextvars import ContextVar
+
+import grpc
+
+from grpc_api.generated import user_behavior_insights_service_pb2
+from grpc_api.status import status_for
+from oauth.principals import Principal, principal_from_bearer
+
+SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
+_METHOD_PREFIX = f"/{SERVICE_NAME}/"
+
+_principal: ContextVar[Principal] = ContextVar("principal")
+
+
+def current_principal() -> Principal:
+    """The principal of the call being served, as ``AuthInterceptor`` proved it."""
+    return _principal.get()
+
+
+class _BehaviourInterceptor(grpc.ServerInterceptor):
+    """Replaces the behaviour of each of the service's handlers by ``self.wrap(behaviour)``.
+
+    The service has unary and client-streaming methods only: both answer one response from ``(request, context)``.
+    """
+
+    def wrap(self, behaviour):
+        raise NotImplementedError("an interceptor says how it wraps a behaviour")
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith(_METHOD_PREFIX):
+            return handler
+        kind = "stream_unary" if handler.request_streaming else "unary_unary"
+        return handler._replace(**{kind: self.wrap(getattr(handler, kind))})
+
+
+class AuthInterceptor(_BehaviourInterceptor):
+    """``authorization: Bearer <token>`` through ``principal_from_bearer``; ``Unauthenticated`` otherwise."""
+
+    def wrap(self, behaviour):
+        def authenticated(request, context):
+            principal = principal_from_bearer(bearer_token(context.invocation_metadata()))
+            reset_token = _principal.set(principal)
+            try:
+                return behaviour(request, context)
+            finally:
+                # Worker threads serve call after call: no principal may outlive its call.
+                _principal.reset(reset_token)
+
+        return authenticated
+
+
+class ErrorInterceptor(_BehaviourInterceptor):
+    """Every exception becomes the status ``grpc_api.status`` maps it to."""
+
+    def wrap(self, behaviour):
+        def answered(request, context):
+            try:
+                return behaviour(request, context)
+            except Exception as exc:
+                if not context.is_active():
+                    # The caller cancelled or its deadline passed: nobody reads the answer, and it is no fault.
+                    context.abort(grpc.StatusCode.CANCELLED, "The call ended before it was answered.")
+                context.abort_with_status(status_for(exc))
+
+        return answered
+
+
+def bearer_token(metadata) -> str:
+    """The token of the first ``authorization`` metadata, or ``""`` when there is no bearer token."""
+    value = next((value for key, value in metadata or () if key == "authorization"), "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+# The first interceptor is the outermost: errors from authentication are mapped too.
+SERVER_INTERCEPTORS = (ErrorInterceptor(), AuthInterceptor())

@@ -1,0 +1,105 @@
+"""The gRPC server: ``UserBehaviorInsightsService`` behind its interceptors, with health and reflection.
+
+``create_server`` builds one (tests bind port 0 and read the port it returns); ``serve`` runs one until SIGTERM or
+SIGINT; ``serve_processes`` runs several on one port (``SO_REUSEPORT``), which ``manage.py grpcserver`` uses.
+"""
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent import futures
+from multiprocessing.connection import wait
+
+import grpc
+from django.db import connections
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from grpc_api.generated import user_behavior_insights_service_pb2_grpc
+from grpc_api.interceptors import SERVER_INTERCEPTORS, SERVICE_NAME
+from grpc_api.servicer import UserBehaviorInsightsService
+from project.conf import ubi_settings
+
+logger = logging.getLogger(__name__)
+
+HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def create_server(
+    address: str,
+    *,
+    threads: int | None = None,
+    certificate_chain: bytes | None = None,
+    private_key: bytes | None = None,
+    reuse_port: bool = False,
+) -> tuple[grpc.Server, int]:
+    """A server bound to ``address``, not started yet, and the port it bound (``HOST:0`` picks a free one).
+
+    TLS when ``certificate_chain`` and ``private_key`` (PEM) are given. ``reuse_port`` lets other processes bind
+    the same port; off, a port already in use is an error instead of a silent share.
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=threads or ubi_settings.GRPC_THREADS, thread_name_prefix="grpc"),
+        interceptors=SERVER_INTERCEPTORS,
+        options=[("grpc.so_reuseport", int(reuse_port))],
+    )
+    user_behavior_insights_service_pb2_grpc.add_UserBehaviorInsightsServiceServicer_to_server(
+        UserBehaviorInsightsService.as_servicer(), server
+    )
+    health_servicer = health.HealthServicer()
+    for service in ("", SERVICE_NAME):  # "": the server as a whole
+        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server)
+    if certificate_chain and private_key:
+        credentials = grpc.ssl_server_credentials([(private_key, certificate_chain)])
+        port = server.add_secure_port(address, credentials)
+    else:
+        port = server.add_insecure_port(address)
+    return server, port
+
+
+def serve(address: str, *, grace: float, **server_options) -> None:
+    """Serve until SIGTERM or SIGINT, then refuse new calls and give those in flight ``grace`` seconds to finish."""
+    stopping = threading.Event()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda *_: stopping.set())
+    server, port = create_server(address, **server_options)
+    server.start()
+    logger.info("gRPC server (pid %d) serving on %s, port %d", os.getpid(), address, port)
+    stopping.wait()
+    logger.info("gRPC server (pid %d) stopping; in-flight calls have %s seconds", os.getpid(), grace)
+    server.stop(grace).wait()
+
+
+def serve_processes(count: int, address: str, **serve_options) -> int:
+    """Run ``serve`` in ``count`` processes sharing ``address``'s port; return their exit status.
+
+    SIGTERM or SIGINT is passed on to every process, each of which drains as ``serve`` does. When one process
+    exits on its own, the others are stopped too, so that whatever supervises this one sees the failure.
+    """
+    # Forked before any gRPC server or channel exists, and without the parent's database connections.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=serve, args=(address,), kwargs={**serve_options, "reuse_port": True}, name=f"grpc-{n}")
+        for n in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+
+    def stop_workers(*_):
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop_workers)
+    wait([worker.sentinel for worker in workers])
+    stop_workers()
+    for worker in workers:
+        worker.join()
+    return next((worker.exitcode for worker in workers if worker.exitcode), 0)

@@ -1,0 +1,59 @@
+"""The project's errors as gRPC statuses: the gRPC twin of ``project/problems.py``.
+
+``status_for(exc)`` is the one mapping (SPEC, "Errors: one table, two protocols"). Field errors travel as
+``google.rpc.BadRequest`` field violations keyed exactly like the REST ``errors`` object; a rate limit carries
+``google.rpc.RetryInfo``. Anything that is not a ``DomainError`` is a fault of ours: logged, and answered
+``INTERNAL`` with the reference's words and nothing of the exception.
+"""
+
+import logging
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from project import errors
+
+logger = logging.getLogger(__name__)
+
+CODES = {
+    errors.InvalidInput: code_pb2.INVALID_ARGUMENT,
+    # gRPC's own RESOURCE_EXHAUSTED means "slow down" in this API (reference, Errors): more events than one call
+    # may carry is outside the valid range instead, which no retry fixes.
+    errors.PayloadTooLarge: code_pb2.OUT_OF_RANGE,
+    errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
+    errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
+    errors.NotFound: code_pb2.NOT_FOUND,
+    errors.Conflict: code_pb2.ALREADY_EXISTS,
+    errors.RateLimited: code_pb2.RESOURCE_EXHAUSTED,
+    errors.Unavailable: code_pb2.UNAVAILABLE,
+}
+INTERNAL_MESSAGE = "We've got some problem with our service. Please try again later."
+
+
+def status_for(exc: Exception) -> grpc.Status:
+    """The status to answer ``exc`` with."""
+    code = next((CODES[cls] for cls in type(exc).__mro__ if cls in CODES), None)
+    if code is None:
+        logger.error("Unhandled exception in a gRPC call", exc_info=exc)
+        return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message=INTERNAL_MESSAGE))
+    return rpc_status.to_status(status_pb2.Status(code=code, message=exc.detail, details=_details(exc)))
+
+
+def _details(exc: errors.DomainError) -> list[any_pb2.Any]:
+    if isinstance(exc, errors.InvalidInput):
+        detail = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=field, description=message)
+                for field, messages in exc.errors.items()
+                for message in messages
+            ]
+        )
+    elif isinstance(exc, errors.RateLimited):
+        detail = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=exc.retry_after))
+    else:
+        return []
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    return [packed]
