@@ -49,8 +49,24 @@ class EventBatchSchema(OpenApiSerializerExtension):
 
 
 def problem_responses(*statuses: int) -> dict:
-    """``extend_schema(responses=...)`` entries: each status answered with problem details."""
+    """``extend_schema(responses=...)`` entries: each status answered with problem details.
+
+    401 is left out: ``document_unauthenticated`` adds it to every operation that takes a bearer token.
+    """
     return {
         (status, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, description=PROBLEM_DESCRIPTIONS[status])
         for status in statuses
     }
+
+
+def document_unauthenticated(result, generator, request, public):
+    """drf-spectacular ``POSTPROCESSING_HOOKS`` entry: a 401 problem response on every secured operation."""
+    unauthenticated = {
+        "description": PROBLEM_DESCRIPTIONS[401],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if any("bearerAuth" in requirement for requirement in operation.get("security", [])):
+                operation["responses"].setdefault("401", unauthenticated)
+    return result

@@ -72,7 +72,7 @@ class QueriesView(APIView):
         request=serializers.QuerySerializer,
         responses={
             status.HTTP_201_CREATED: serializers.TrackedQuerySerializer,
-            **problem_responses(400, 401, 403, 409, 413, 415),
+            **problem_responses(400, 403, 409, 413, 415),
         },
     )
     def post(self, request: Request) -> Response:
@@ -85,7 +85,7 @@ class QueriesView(APIView):
         summary="List queries, newest first",
         description="Needs insights:read.",
         parameters=list_parameters(QUERY_FILTERS),
-        responses={status.HTTP_200_OK: serializers.QueryPageSerializer, **problem_responses(400, 401, 403)},
+        responses={status.HTTP_200_OK: serializers.QueryPageSerializer, **problem_responses(400, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response(page_body(selectors.query_list(request.user, **list_arguments(request))))
@@ -99,7 +99,7 @@ class QueryView(APIView):
         tags=TAGS,
         summary="Get a query with its events",
         description="Needs insights:read. A query of another organisation is 404, like a missing one.",
-        responses={status.HTTP_200_OK: serializers.QueryWithEventsSerializer, **problem_responses(401, 403, 404)},
+        responses={status.HTTP_200_OK: serializers.QueryWithEventsSerializer, **problem_responses(403, 404)},
     )
     def get(self, request: Request, query_id: str) -> Response:
         return Response(selectors.query_get(request.user, query_id=query_id))
@@ -131,7 +131,7 @@ class EventsView(APIView):
                 serializers=[serializers.TrackedEventSerializer, serializers.TrackedEventsSerializer],
                 resource_type_field_name=None,
             ),
-            **problem_responses(400, 401, 403, 409, 413, 415),
+            **problem_responses(400, 403, 409, 413, 415),
         },
     )
     def post(self, request: Request) -> Response:
@@ -147,7 +147,7 @@ class EventsView(APIView):
         summary="List events, newest first",
         description="Needs insights:read.",
         parameters=list_parameters(EVENT_FILTERS),
-        responses={status.HTTP_200_OK: serializers.EventPageSerializer, **problem_responses(400, 401, 403)},
+        responses={status.HTTP_200_OK: serializers.EventPageSerializer, **problem_responses(400, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response(page_body(selectors.event_list(request.user, **list_arguments(request))))

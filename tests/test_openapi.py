@@ -1,0 +1,99 @@
+"""The OpenAPI document (/api/v1/openapi.json) and the API reference page (/api/v1/docs).
+
+The document validates, describes every operation with the bearer scheme and problem-details errors, and the live
+server answers as it says (schemathesis over every operation). The page works offline with DEBUG off.
+"""
+
+import re
+from urllib.parse import urljoin
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from openapi_spec_validator import validate
+from schemathesis import GenerationMode
+
+OPENAPI = "/api/v1/openapi.json"
+UBI_OPERATIONS = {
+    ("/api/v1/ubi/queries", "post"),
+    ("/api/v1/ubi/queries", "get"),
+    ("/api/v1/ubi/queries/{query_id}", "get"),
+    ("/api/v1/ubi/events", "post"),
+    ("/api/v1/ubi/events", "get"),
+}
+
+
+@pytest.fixture
+def document(anonymous_api):
+    response = anonymous_api.get(OPENAPI)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_document_is_valid_openapi(document):
+    validate(document)
+
+
+def test_the_document_describes_every_ubi_operation_with_the_bearer_scheme(document):
+    operations = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert UBI_OPERATIONS <= operations
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": document["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    for path, method in UBI_OPERATIONS:
+        assert document["paths"][path][method]["security"] == [{"bearerAuth": []}]
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(UBI_OPERATIONS))
+def test_every_error_is_documented_as_problem_details(document, path, method):
+    responses = document["paths"][path][method]["responses"]
+    errors = {status: response for status, response in responses.items() if status >= "400"}
+    assert {"401", "403"} <= set(errors)
+    for response in errors.values():
+        assert response["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def test_the_reference_page_and_its_assets_are_served_by_the_project_with_debug_off(anonymous_api, settings):
+    assert settings.DEBUG is False
+    page = anonymous_api.get("/api/v1/docs")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} would need the internet"
+        assert anonymous_api.get(urljoin("/", asset)).status_code == 200, asset
+    assert OPENAPI in page.text  # where the page loads the document from
+
+
+@pytest.fixture
+def live_openapi(live_server):
+    """The served document as schemathesis sees it, calling the live server."""
+    loaded = schemathesis.openapi.from_dict(requests.get(live_server.url + OPENAPI, timeout=30).json())
+    loaded.config.update(base_url=live_server.url)
+    return loaded
+
+
+# schemathesis's own pytest integration does not run under pytest 9, so its strategies are driven here.
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+def test_every_operation_answers_as_documented(live_openapi, token, mode):
+    checks = [
+        schemathesis.checks.not_a_server_error,
+        schemathesis.checks.status_code_conformance,
+        schemathesis.checks.content_type_conformance,
+        schemathesis.checks.response_schema_conformance,
+    ]
+    operations = [result.ok() for result in live_openapi.get_all_operations()]
+    assert {(operation.path, operation.method) for operation in operations} >= UBI_OPERATIONS
+
+    for operation in operations:
+        # Bounded, so the suite stays fast: enough to reach each operation's edges without sweeping them.
+        @settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(mode))
+        def answers_as_documented(case):
+            case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=checks)
+
+        answers_as_documented()
