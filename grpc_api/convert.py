@@ -130,6 +130,7 @@ def _assign(message: Message, field: FieldDescriptor, value) -> None:
 
 
 def _assign_message(target: Message, value) -> None:
+    target.SetInParent()  # an empty object ({} as a position) is present, not absent
     type_name = target.DESCRIPTOR.full_name
     if type_name == TIMESTAMP:
         target.FromDatetime(value if isinstance(value, datetime.datetime) else parse_timestamp(value))

@@ -37,18 +37,22 @@ class UserBehaviorInsightsService(Service):
         """The whole stream, all or nothing, in batches of ``MAX_EVENTS_PER_REQUEST`` inside one transaction.
 
         The stream is read to its end before the first write, so a slow client never holds a write transaction.
+        Every invalid event is named, by its position in the stream.
         """
         principal = current_principal()
         events = _received_events(request_iterator)
         batch_size = ubi_settings.MAX_EVENTS_PER_REQUEST
-        event_ids = []
+        event_ids, errors = [], {}
         with transaction.atomic():
             # At least one call, even for an empty stream: the service says what an empty batch is.
             for start in range(0, max(len(events), 1), batch_size):
                 try:
                     event_ids += services.track_events(principal, events=events[start : start + batch_size])
                 except InvalidInput as exc:
-                    raise InvalidInput(_offset_batch_errors(exc.errors, start)) from exc
+                    # Validated before stored, so the transaction is intact: go on, to name every invalid event.
+                    errors.update(_offset_batch_errors(exc.errors, start))
+            if errors:
+                raise InvalidInput(errors)  # and roll back the batches stored so far
         return messages.TrackEventsResponse(event_ids=event_ids)
 
     def ListQueries(self, request, context):
@@ -74,7 +78,7 @@ def _received_events(request_iterator) -> list[dict]:
     for message in request_iterator:
         if len(events) + len(message.events) > limit:
             raise PayloadTooLarge(f"A TrackEvents stream carries at most {limit} events.")
-        events += (convert.message_to_dict(event, f"[{len(events) + i}]") for i, event in enumerate(message.events))
+        events += [convert.message_to_dict(event, f"[{index}]") for index, event in enumerate(message.events, len(events))]
     return events
 
 
