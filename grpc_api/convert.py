@@ -96,12 +96,12 @@ def _to_python(field: FieldDescriptor, value, path: str):
     if type_name in JSON_VALUES:
         return _json_value(value)
     if type_name in WRAPPERS:
-        return value.value
+        return _json_number(value.value) if isinstance(value.value, float) else value.value
     return message_to_dict(value, path)
 
 
 def _json_value(message: Message):
-    """A Struct, ListValue or Value as plain JSON. Whole numbers come back as ints: JSON has one number type."""
+    """A Struct, ListValue or Value as plain JSON."""
     kind = message.DESCRIPTOR.full_name
     if kind == "google.protobuf.Struct":
         return {key: _json_value(item) for key, item in message.fields.items()}
@@ -111,9 +111,13 @@ def _json_value(message: Message):
     if which in ("struct_value", "list_value"):
         return _json_value(getattr(message, which))
     if which == "number_value":
-        number = message.number_value
-        return int(number) if number.is_integer() and abs(number) <= _LARGEST_EXACT_INTEGER else number
+        return _json_number(message.number_value)
     return None if which in (None, "null_value") else getattr(message, which)
+
+
+def _json_number(number: float) -> int | float:
+    """A double as JSON means it: a whole number is an int (``2``, not ``2.0``), as a JSON body would give it."""
+    return int(number) if number.is_integer() and abs(number) <= _LARGEST_EXACT_INTEGER else number
 
 
 def _assign(message: Message, field: FieldDescriptor, value) -> None:
