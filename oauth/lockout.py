@@ -14,9 +14,9 @@ from oauth.errors import TooManyAttempts
 from project.conf import ubi_settings
 
 
-def _keys(email: str) -> tuple[str, str]:
+def _keys(email: str) -> tuple[str, str, str]:
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    return f"sign-in-failures:{digest}", f"sign-in-locked:{digest}"
+    return f"sign-in-failures:{digest}", f"sign-in-failures-since:{digest}", f"sign-in-locked:{digest}"
 
 
 def _cache():
@@ -25,29 +25,34 @@ def _cache():
 
 def check_not_locked(email: str) -> None:
     """Raise ``TooManyAttempts`` (with the seconds left) while ``email`` is in its cooling-off period."""
-    _failures, locked = _keys(email)
+    *_counters, locked = _keys(email)
     locked_until = _cache().get(locked)
     if locked_until is not None and locked_until > time.time():
         raise TooManyAttempts(retry_after=locked_until - time.time())
 
 
 def record_failure(email: str) -> None:
-    """Count one failure; the one that reaches the limit starts the cooling-off period."""
-    failures, locked = _keys(email)
-    cache = _cache()
-    # The window starts at the first failure of a run; add() leaves a running count (and its expiry) alone.
-    cache.add(failures, 0, timeout=ubi_settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    """Count one failure; the one that reaches the limit starts the cooling-off period.
+
+    A run of failures starts with its first one and lasts the window. The times are compared here rather than left
+    to the cache's expiry alone, so that every cache backend (and a test moving the clock) agrees on them.
+    """
+    failures, since, locked = _keys(email)
+    cache, window, now = _cache(), ubi_settings.LOGIN_FAILURE_WINDOW_SECONDS, time.time()
+    started = cache.get(since)
+    if started is None or now - started >= window:
+        cache.set_many({since: now, failures: 0}, timeout=window)
     try:
-        count = cache.incr(failures)
-    except ValueError:  # the window expired between add() and incr()
-        cache.set(failures, count := 1, timeout=ubi_settings.LOGIN_FAILURE_WINDOW_SECONDS)
+        count = cache.incr(failures)  # atomic on Redis: parallel guesses are all counted
+    except ValueError:  # expired between the two calls
+        cache.set(failures, count := 1, timeout=window)
     if count >= ubi_settings.LOGIN_MAX_FAILURES:
         lockout = ubi_settings.LOGIN_LOCKOUT_SECONDS
-        cache.set(locked, time.time() + lockout, timeout=lockout)
-        cache.delete(failures)
+        cache.set(locked, now + lockout, timeout=lockout)
+        cache.delete_many([failures, since])
 
 
 def record_success(email: str) -> None:
     """A complete sign-in ends the run of failures: only consecutive ones count."""
-    failures, _locked = _keys(email)
-    _cache().delete(failures)
+    failures, since, _locked = _keys(email)
+    _cache().delete_many([failures, since])
