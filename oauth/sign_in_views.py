@@ -58,9 +58,12 @@ def sign_in_url(request, name: str = "oauth:login", **params) -> str:
 
 
 class SignInStep(LanguageMixin, FormView):
-    """One page of the sign-in. ``stage`` names the step a user must have reached to see it (``None``: the first)."""
+    """One page of the sign-in. ``stage`` names the step a user must have reached to see it (``None``: the first);
+    ``title``, ``intro`` and ``submit_label`` are the page's words."""
 
+    template_name = "oauth/sign_in_step.html"
     stage = None
+    intro = ""
 
     def dispatch(self, request, *args, **kwargs):
         self.pending_user = self._pending_user() if self.stage else None
@@ -108,8 +111,8 @@ class SignInStep(LanguageMixin, FormView):
 
 
 class LoginView(SignInStep):
-    template_name = "oauth/login.html"
     form_class = LoginForm
+    title = submit_label = _("Sign in")
 
     def form_valid(self, form):
         try:
@@ -123,8 +126,10 @@ class LoginView(SignInStep):
 
 class SecondFactorView(SignInStep):
     stage = SECOND_FACTOR
-    template_name = "oauth/second_factor.html"
     form_class = OneTimeCodeForm
+    title = _("Two-step verification")
+    intro = _("Enter the six-digit code your authenticator app shows for this account.")
+    submit_label = _("Verify")
 
     def form_valid(self, form):
         try:
@@ -138,8 +143,10 @@ class NewPasswordView(SignInStep):
     """Offered when the password has expired (organisation maximum age, or an administrator's "must change")."""
 
     stage = NEW_PASSWORD
-    template_name = "oauth/new_password.html"
     form_class = SetPasswordForm
+    title = _("Choose a new password")
+    intro = _("Your password has expired. Choose a new one to finish signing in.")
+    submit_label = _("Change my password")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.pending_user}

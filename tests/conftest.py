@@ -54,6 +54,12 @@ def app_client(org):
 
 
 @pytest.fixture
+def people_client(org):
+    """A public client for people (authorization code with PKCE, password grant) of ``org``."""
+    return factories.make_public_client(org, name="Insights dashboard")
+
+
+@pytest.fixture
 def token(app_client):
     return factories.bearer_for(app_client.client)
 

@@ -12,11 +12,32 @@ from accounts import totp
 from tests.browser import Browser
 
 REDIRECT_URI = "http://app.example/callback"
+PASSWORD = "correct horse battery"  # factories.make_user's
 
 
 def post_token(live_server, **body) -> requests.Response:
     """``POST /v2/auth/token`` with a JSON body, as reference/oauth.txt's curl examples send it."""
     return requests.post(f"{live_server.url}/v2/auth/token", json=body, timeout=30)
+
+
+def password_grant(live_server, client, email, password=PASSWORD, **extra) -> requests.Response:
+    return post_token(
+        live_server, username=email, password=password, grant_type="password", client_id=client.client_id, **extra
+    )
+
+
+def refresh(live_server, client, refresh_token) -> requests.Response:
+    return post_token(live_server, refresh_token=refresh_token, grant_type="refresh_token", client_id=client.client_id)
+
+
+def me_status(live_server, access_token) -> int:
+    """The status of ``GET /api/v1/me`` with ``access_token``: 200 while it lives, 401 once revoked."""
+    headers = {"Authorization": f"Bearer {access_token}"}
+    return requests.get(f"{live_server.url}/api/v1/me", headers=headers, timeout=30).status_code
+
+
+def error_of(response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -64,7 +85,7 @@ def redirect_params(response) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
 
 
-def authorization_code(live_server, client, user, *, password="correct horse battery", code_challenge) -> str:
+def authorization_code(live_server, client, user, *, password=PASSWORD, code_challenge) -> str:
     """A fresh code for ``user`` through the browser flow."""
     response = sign_in(
         Browser(live_server.url),

@@ -13,27 +13,24 @@ from accounts import services
 from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import (
+    PASSWORD,
     REDIRECT_URI,
     authorization_code,
     authorize_path,
     current_code,
+    error_of,
+    me_status,
     pkce_pair,
     post_token,
     redirect_params,
+    refresh,
     sign_in,
 )
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
 def _plain_http(monkeypatch):
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the client library's https check; tests use http
-
-
-@pytest.fixture
-def people_client(org):
-    return factories.make_public_client(org, name="Insights dashboard")
 
 
 @pytest.fixture
@@ -234,21 +231,13 @@ def test_second_use_of_a_code_is_invalid_code_and_revokes_what_the_first_issued(
     verifier, challenge = pkce_pair()
     code = authorization_code(live_server, people_client, user, code_challenge=challenge)
     first = exchange(live_server, people_client, code, verifier).json()
-    me = f"{live_server.url}/api/v1/me"
-    assert requests.get(me, headers=bearer(first["access_token"]), timeout=30).status_code == 200
+    assert me_status(live_server, first["access_token"]) == 200
 
     second = exchange(live_server, people_client, code, verifier)
 
-    assert (second.status_code, second.json()["error"]) == (400, "invalid_code")
-    assert requests.get(me, headers=bearer(first["access_token"]), timeout=30).status_code == 401
-    refresh = post_token(
-        live_server, grant_type="refresh_token", refresh_token=first["refresh_token"], client_id=people_client.client_id
-    )
-    assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
-
-
-def bearer(access_token):
-    return {"Authorization": f"Bearer {access_token}"}
+    assert error_of(second) == (400, "invalid_code")
+    assert me_status(live_server, first["access_token"]) == 401
+    assert error_of(refresh(live_server, people_client, first["refresh_token"])) == (400, "invalid_grant")
 
 
 def test_metadata_announces_the_flows(live_server):

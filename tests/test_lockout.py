@@ -9,25 +9,12 @@ from django.utils import timezone
 from accounts import services
 from tests import factories
 from tests.browser import Browser
-from tests.oauth_client import authorize_path, current_code, pkce_pair, post_token
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def people_client(org):
-    return factories.make_public_client(org)
+from tests.oauth_client import PASSWORD, authorize_path, current_code, error_of, password_grant, pkce_pair
 
 
 @pytest.fixture
 def user(org):
     return factories.make_user(org, email="linus@example.com")
-
-
-def password_grant(live_server, client, email, password=PASSWORD, **extra):
-    return post_token(
-        live_server, username=email, password=password, grant_type="password", client_id=client.client_id, **extra
-    )
 
 
 def fail(live_server, client, email, times):
@@ -36,7 +23,7 @@ def fail(live_server, client, email, times):
 
 
 def assert_locked(response):
-    assert (response.status_code, response.json()["error"]) == (429, "too_many_attempts")
+    assert error_of(response) == (429, "too_many_attempts")
     assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
 
 

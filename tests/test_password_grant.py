@@ -9,25 +9,12 @@ from django.utils import timezone
 
 from accounts import services
 from tests import factories
-from tests.oauth_client import current_code, post_token
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def people_client(org):
-    return factories.make_public_client(org)
+from tests.oauth_client import PASSWORD, current_code, error_of, password_grant, post_token
 
 
 @pytest.fixture
 def user(org):
     return factories.make_user(org, email="grace@example.com", roles=["insights:read"])
-
-
-def password_grant(live_server, client, email, password=PASSWORD, **extra):
-    return post_token(
-        live_server, username=email, password=password, grant_type="password", client_id=client.client_id, **extra
-    )
 
 
 def me(live_server, access_token):
@@ -37,7 +24,7 @@ def me(live_server, access_token):
 
 
 def assert_error(response, status, error):
-    assert (response.status_code, response.json()["error"]) == (status, error)
+    assert error_of(response) == (status, error)
 
 
 def test_reference_request_gets_tokens_of_the_user(live_server, people_client, user, org):

@@ -8,21 +8,9 @@ from django.utils import timezone
 
 from tests import factories
 from tests.browser import Browser
-from tests.oauth_client import authorize_path, pkce_pair, post_token, redirect_params
+from tests.oauth_client import PASSWORD, authorize_path, password_grant, pkce_pair, redirect_params
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase 7"
-
-
-@pytest.fixture
-def people_client(org):
-    return factories.make_public_client(org)
-
-
-def password_grant(live_server, client, user, password):
-    return post_token(
-        live_server, username=user.email, password=password, grant_type="password", client_id=client.client_id
-    )
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -47,8 +35,8 @@ def test_login_page_offers_the_change_then_continues_the_flow(live_server, peopl
     assert "code" in redirect_params(browser.submit(consent, allow="on"))
     user.refresh_from_db()
     assert not user.must_change_password
-    assert password_grant(live_server, people_client, user, PASSWORD).json()["error"] == "invalid_credentials"
-    assert password_grant(live_server, people_client, user, NEW_PASSWORD).status_code == 200
+    assert password_grant(live_server, people_client, user.email, PASSWORD).json()["error"] == "invalid_credentials"
+    assert password_grant(live_server, people_client, user.email, NEW_PASSWORD).status_code == 200
 
 
 def test_organisation_maximum_age_sends_the_login_page_to_the_change(live_server, people_client, org):
@@ -60,7 +48,7 @@ def test_organisation_maximum_age_sends_the_login_page_to_the_change(live_server
         page = browser.submit(browser.open("/v2/oauth/login"), email=user.email, password=PASSWORD)
         assert "new_password1" in page.text
         browser.submit(page, new_password1=NEW_PASSWORD, new_password2=NEW_PASSWORD)
-        assert password_grant(live_server, people_client, user, NEW_PASSWORD).status_code == 200
+        assert password_grant(live_server, people_client, user.email, NEW_PASSWORD).status_code == 200
 
 
 def test_the_change_page_needs_the_password_first(live_server):

@@ -5,25 +5,18 @@ from datetime import timedelta
 
 import jwt
 import pytest
-import requests
 import time_machine
 from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
 from tests import factories
-from tests.oauth_client import post_token
+from tests.oauth_client import error_of, me_status, password_grant, refresh
 
-PASSWORD = "correct horse battery"
 on_postgresql = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="the race is decided by PostgreSQL's row locks; SQLite runs one writer at a time, so there is no race",
 )
-
-
-@pytest.fixture
-def people_client(org):
-    return factories.make_public_client(org)
 
 
 @pytest.fixture
@@ -33,20 +26,9 @@ def user(org):
 
 @pytest.fixture
 def tokens(live_server, people_client, user):
-    response = post_token(
-        live_server, username=user.email, password=PASSWORD, grant_type="password", client_id=people_client.client_id
-    )
+    response = password_grant(live_server, people_client, user.email)
     assert response.status_code == 200
     return response.json()
-
-
-def refresh(live_server, client, refresh_token):
-    return post_token(live_server, refresh_token=refresh_token, grant_type="refresh_token", client_id=client.client_id)
-
-
-def me_status(live_server, access_token):
-    headers = {"Authorization": f"Bearer {access_token}"}
-    return requests.get(f"{live_server.url}/api/v1/me", headers=headers, timeout=30).status_code
 
 
 def test_refresh_token_is_opaque(tokens):
@@ -68,7 +50,7 @@ def test_each_use_answers_a_new_pair_and_keeps_the_roles(live_server, people_cli
 def test_unused_refresh_token_expires_after_thirty_days(live_server, people_client, tokens):
     with time_machine.travel(timezone.now() + timedelta(days=30, seconds=1)):
         response = refresh(live_server, people_client, tokens["refresh_token"])
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+    assert error_of(response) == (400, "invalid_grant")
 
 
 def test_each_use_starts_a_fresh_thirty_days(live_server, people_client, tokens):
@@ -91,7 +73,7 @@ def test_reusing_a_rotated_out_token_fails_and_revokes_the_family(live_server, p
 
     reuse = refresh(live_server, people_client, tokens["refresh_token"])
 
-    assert (reuse.status_code, reuse.json()["error"]) == (400, "invalid_grant")
+    assert error_of(reuse) == (400, "invalid_grant")
     assert me_status(live_server, renewed["access_token"]) == 401
     assert refresh(live_server, people_client, renewed["refresh_token"]).status_code == 400
 
@@ -99,7 +81,7 @@ def test_reusing_a_rotated_out_token_fails_and_revokes_the_family(live_server, p
 def test_refresh_token_of_another_client_is_refused(live_server, org, tokens):
     other = factories.make_public_client(org)
     response = refresh(live_server, other, tokens["refresh_token"])
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+    assert error_of(response) == (400, "invalid_grant")
 
 
 @pytest.mark.postgres

@@ -4,14 +4,7 @@ import pytest
 import requests
 
 from tests import factories
-from tests.oauth_client import post_token
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def people_client(org):
-    return factories.make_public_client(org)
+from tests.oauth_client import me_status, password_grant, post_token, refresh
 
 
 @pytest.fixture
@@ -19,25 +12,13 @@ def sign_in(live_server, people_client, org):
     user = factories.make_user(org, roles=["insights:read"])
 
     def tokens():
-        response = post_token(
-            live_server, username=user.email, password=PASSWORD, grant_type="password", client_id=people_client.client_id
-        )
-        return response.json()
+        return password_grant(live_server, people_client, user.email).json()
 
     return tokens
 
 
 def revoke(live_server, token_id):
     return requests.delete(f"{live_server.url}/v2/auth/token/{token_id}", timeout=30)
-
-
-def me_status(live_server, access_token):
-    headers = {"Authorization": f"Bearer {access_token}"}
-    return requests.get(f"{live_server.url}/api/v1/me", headers=headers, timeout=30).status_code
-
-
-def refresh(live_server, client, refresh_token):
-    return post_token(live_server, refresh_token=refresh_token, grant_type="refresh_token", client_id=client.client_id)
 
 
 def test_revoked_access_token_is_refused_by_rest_at_once(live_server, sign_in):

@@ -9,9 +9,7 @@ from accounts import services
 from accounts.models import User
 from tests import factories
 from tests.browser import Browser
-from tests.oauth_client import post_token
-
-PASSWORD = "correct horse battery"
+from tests.oauth_client import PASSWORD, password_grant
 
 
 @pytest.fixture
@@ -29,14 +27,7 @@ def shown_secret(page) -> str:
     return re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)
 
 
-def password_grant(live_server, org, user, **extra):
-    client = factories.make_public_client(org)
-    return post_token(
-        live_server, username=user.email, password=PASSWORD, grant_type="password", client_id=client.client_id, **extra
-    )
-
-
-def test_enrolment_shows_a_qr_code_and_the_secret_and_one_code_turns_it_on(live_server, user, org):
+def test_enrolment_shows_a_qr_code_and_the_secret_and_one_code_turns_it_on(live_server, user, people_client):
     browser, page = signed_in_enrolment_page(live_server, user)
     assert page.status_code == 200
     assert 'src="data:image/svg+xml;base64,' in page.text
@@ -51,7 +42,7 @@ def test_enrolment_shows_a_qr_code_and_the_secret_and_one_code_turns_it_on(live_
     assert "is on for this account" in done.text
     assert User.objects.get(pk=user.pk).has_totp
     assert secret not in browser.open("/v2/oauth/two-step").text, "the secret is never shown again"
-    assert password_grant(live_server, org, user).json()["error"] == "otp_required"
+    assert password_grant(live_server, people_client, user.email).json()["error"] == "otp_required"
 
 
 def test_enrolment_page_in_french(live_server, user):
@@ -64,7 +55,7 @@ def test_enrolment_needs_a_signed_in_user(live_server):
     assert page.url.startswith(f"{live_server.url}/v2/oauth/login")
 
 
-def test_admin_reset_lets_the_user_sign_in_without_a_code_and_enrol_again(live_server, client, user, org):
+def test_admin_reset_lets_the_user_sign_in_without_a_code_and_enrol_again(live_server, client, user, org, people_client):
     services.totp_enable(user)
     admin = factories.make_user(org, email="admin@example.com", is_staff=True, is_superuser=True)
     client.force_login(admin)
@@ -74,6 +65,6 @@ def test_admin_reset_lets_the_user_sign_in_without_a_code_and_enrol_again(live_s
     assert response.status_code == 302
     user.refresh_from_db()
     assert not user.has_totp and user.totp_secret == ""
-    assert password_grant(live_server, org, user).status_code == 200
+    assert password_grant(live_server, people_client, user.email).status_code == 200
     _browser, page = signed_in_enrolment_page(live_server, user)
     assert shown_secret(page)
