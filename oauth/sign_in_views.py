@@ -17,8 +17,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 
 from accounts import services, totp
@@ -57,6 +60,11 @@ def sign_in_url(request, name: str = "oauth:login", **params) -> str:
     return f"{reverse(name)}?{query}" if query else reverse(name)
 
 
+# Passwords, codes and secrets stay out of error reports; the pages, and the secret on one of them, out of caches.
+private_page = [never_cache, sensitive_post_parameters()]
+
+
+@method_decorator(private_page, name="dispatch")
 class SignInStep(LanguageMixin, FormView):
     """One page of the sign-in. ``stage`` names the step a user must have reached to see it (``None``: the first);
     ``title``, ``intro`` and ``submit_label`` are the page's words."""
@@ -160,6 +168,7 @@ class NewPasswordView(SignInStep):
         return self.advance(self.pending_user)
 
 
+@method_decorator(private_page, name="dispatch")
 class TotpEnrolmentView(LanguageMixin, LoginRequiredMixin, FormView):
     """A signed-in user turns on the one-time-code second factor: a QR code and the secret, then one valid code."""
 

@@ -13,6 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
@@ -46,6 +47,7 @@ def oauth_error_response(error: OAuth2Error) -> HttpResponse:
 
 
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(sensitive_post_parameters(), name="dispatch")  # passwords, one-time codes, secrets, tokens
 class TokenView(OAuthLibMixin, View):
     """``POST /oauth2/token`` and ``POST /v2/auth/token``: every grant, one implementation (oauthlib's)."""
 

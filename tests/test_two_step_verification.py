@@ -30,6 +30,7 @@ def shown_secret(page) -> str:
 def test_enrolment_shows_a_qr_code_and_the_secret_and_one_code_turns_it_on(live_server, user, people_client):
     browser, page = signed_in_enrolment_page(live_server, user)
     assert page.status_code == 200
+    assert "no-store" in page.headers["Cache-Control"]
     assert 'src="data:image/svg+xml;base64,' in page.text
     secret = shown_secret(page)
     assert secret not in User.objects.get(pk=user.pk).totp_secret, "stored encrypted"
