@@ -15,10 +15,10 @@ from multiprocessing.connection import wait
 import grpc
 from django.db import connections
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from grpc_api.interceptors import SERVER_INTERCEPTORS, SERVICE_NAME
+from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
 from project.conf import ubi_settings
 
@@ -53,7 +53,7 @@ def create_server(
     for service in ("", SERVICE_NAME):  # "": the server as a whole
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server)
+    enable_server_reflection((SERVICE_NAME, HEALTH_SERVICE_NAME), server)
     if certificate_chain and private_key:
         credentials = grpc.ssl_server_credentials([(private_key, certificate_chain)])
         port = server.add_secure_port(address, credentials)

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from google.protobuf import descriptor_pool
+from google.protobuf import descriptor_pb2, descriptor_pool
+from grpc_reflection.v1alpha import reflection_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from grpc_api.convert import fill_message
@@ -44,6 +45,26 @@ def test_reflection_lists_the_service_and_resolves_its_message_types(grpc_channe
     assert event.fields_by_name["event_attributes"].message_type.fields_by_name["position"].message_type.name == "Position"
     assert list(methods["TrackEvent"].output_type.fields_by_name) == ["event_id"]
     assert methods["TrackEvents"].client_streaming and not methods["TrackEvents"].server_streaming
+
+
+def test_reflection_answers_as_v1_too_and_describes_itself(grpc_channel):
+    # The v1 messages are v1alpha's under a new package: the same bytes on the wire.
+    info = grpc_channel.stream_stream(
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+    )
+    requests = [
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol="grpc.reflection.v1.ServerReflection"),
+    ]
+    listed, described = info(iter(requests))
+    assert {SERVICE_NAME, "grpc.reflection.v1.ServerReflection"} <= {s.name for s in listed.list_services_response.service}
+    file = descriptor_pb2.FileDescriptorProto.FromString(described.file_descriptor_response.file_descriptor_proto[0])
+    assert (file.package, file.service[0].method[0].input_type) == (
+        "grpc.reflection.v1",
+        ".grpc.reflection.v1.ServerReflectionRequest",
+    )
 
 
 def self_signed_certificate() -> tuple[bytes, bytes]:
