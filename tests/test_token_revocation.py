@@ -1,9 +1,13 @@
 """``DELETE /v2/auth/token/<token_id>``: any access or refresh token, ended at once in every process."""
 
+import grpc
 import pytest
 import requests
 
+from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
+
 from tests import factories
+from tests.grpc_helpers import bearer_metadata, rejected
 from tests.oauth_client import me_status, password_grant, post_token, refresh
 
 
@@ -26,6 +30,15 @@ def test_revoked_access_token_is_refused_by_rest_at_once(live_server, sign_in):
     assert me_status(live_server, tokens["access_token"]) == 200
     assert revoke(live_server, tokens["access_token"]).status_code == 204
     assert me_status(live_server, tokens["access_token"]) == 401
+
+
+def test_revoked_access_token_is_refused_by_grpc_at_once(live_server, sign_in, ubi_stub):
+    tokens = sign_in()
+    metadata = bearer_metadata(tokens["access_token"])
+    ubi_stub.ListEvents(rpc.ListEventsRequest(), metadata=metadata)
+    revoke(live_server, tokens["access_token"])
+    error = rejected(ubi_stub.ListEvents, rpc.ListEventsRequest(), metadata=metadata)
+    assert error.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_machine_clients_tokens_are_revocable_too(live_server, app_client):
