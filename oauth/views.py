@@ -15,6 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2 import OAuth2Error
@@ -22,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oauth import keys, revocation
-from oauth.errors import ERROR_STATUS, AccessDenied
+from oauth.errors import ERROR_STATUS, AccessDenied, InvalidClient
 from oauth.forms import ConsentForm
 from oauth.scopes import RoleScopes, user_roles
 from oauth.server import S256, Server
@@ -84,6 +85,12 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
             except OAuth2Error as error:
                 raise OAuthToolkitError(error=error) from None
         return scopes, credentials
+
+    def form_valid(self, form):
+        # The hidden fields come back from the browser: an edited client_id is an unknown client, not a crash.
+        if not get_application_model().objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+            return oauth_error_response(InvalidClient())
+        return super().form_valid(form)
 
     def error_response(self, error, application, **kwargs):
         if error.oauthlib_error.error == AccessDenied.error:

@@ -153,6 +153,15 @@ def test_unknown_or_inactive_client_is_invalid_client_before_any_login(live_serv
         assert (response.status_code, response.json()["error"]) == (400, "invalid_client")
 
 
+def test_consent_form_with_an_edited_client_is_invalid_client(live_server, people_client, user):
+    _verifier, challenge = pkce_pair()
+    browser = Browser(live_server.url)
+    login_page = browser.open(authorize_path(people_client.client_id, code_challenge=challenge))
+    consent = browser.submit(login_page, email=user.email, password=PASSWORD)
+    answer = browser.submit(consent, allow="on", client_id="no-such-client")
+    assert error_of(answer) == (400, "invalid_client")
+
+
 def test_unregistered_redirect_uri_is_invalid_redirect_uri_and_never_redirected(live_server, people_client):
     _verifier, challenge = pkce_pair()
     for redirect_uri in ("https://evil.example/callback", "http://app.example/callback/other", "/relative"):
