@@ -62,3 +62,4 @@ def test_admin_change_page_has_the_sign_in_settings(client, org):
     client.force_login(admin)
     page = client.get(f"/admin/accounts/user/{user.pk}/change/")
     assert b'name="must_change_password"' in page.content and b"Two-step verification" in page.content
+    assert b'name="password_max_age_days"' in client.get(f"/admin/accounts/organization/{org.pk}/change/").content
