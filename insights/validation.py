@@ -98,7 +98,9 @@ def clean_events(documents) -> list[Cleaned]:
     elif len(documents) > ubi_settings.MAX_EVENTS_PER_REQUEST:
         errors.add("", f"At most {ubi_settings.MAX_EVENTS_PER_REQUEST} events per request, got {len(documents)}.")
     errors.raise_if_any()
-    cleaned = [Cleaned(document, _check_event(document, errors, f"[{index}]")) for index, document in enumerate(documents)]
+    cleaned = [
+        Cleaned(document, _check_event(document, errors, f"[{index}]")) for index, document in enumerate(documents)
+    ]
     errors.raise_if_any()
     return cleaned
 

@@ -91,7 +91,9 @@ def test_every_operation_answers_as_documented(live_openapi, token, mode):
 
     for operation in operations:
         # Bounded, so the suite stays fast: enough to reach each operation's edges without sweeping them.
-        @settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(case=operation.as_strategy(mode))
         def answers_as_documented(case):
             case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=checks)

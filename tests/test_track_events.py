@@ -9,6 +9,9 @@ from tests.test_problem_details import assert_problem
 from tests.ubi_documents import EVENTS, api_with_roles, make_event, sample_events
 
 
+OBJECT_ID = "event_attributes.object.object_id"
+
+
 def events_of(api, **filters):
     return api.get(EVENTS, params={"pageSize": 1000, **filters}).json()["items"]
 
@@ -37,7 +40,8 @@ def test_any_action_name_is_accepted_standard_or_not(api, action_name):
 
 
 @pytest.mark.parametrize(
-    "position", [{}, {"ordinal": 3}, {"xy": {"x": 1.5, "y": 2}}, {"ordinal": 3, "xy": {"x": 0, "y": 0}}, {"ordinal": 2.0}]
+    "position",
+    [{}, {"ordinal": 3}, {"xy": {"x": 1.5, "y": 2}}, {"ordinal": 3, "xy": {"x": 0, "y": 0}}, {"ordinal": 2.0}],
 )
 def test_any_well_typed_position_is_accepted(api, position):
     assert api.post(EVENTS, json=make_event(event_attributes={"position": position})).status_code == 201
@@ -93,9 +97,9 @@ def test_one_invalid_event_stores_none_and_the_errors_name_it(api):
         ({"event_attributes": {"object": {"object_id": "x"}}}, "event_attributes.position"),
         ({"event_attributes": {"position": []}}, "event_attributes.position"),
         ({"event_attributes": {"position": {"xy": {"x": 1}}}}, "event_attributes.position.xy.y"),
-        ({"event_attributes": {"position": {}, "object": {"object_id": "o" * 257}}}, "event_attributes.object.object_id"),
-        ({"event_attributes": {"position": {}, "object": {"object_id": True}}}, "event_attributes.object.object_id"),
-        ({"event_attributes": {"position": {}, "object": {"object_id_type": 5}}}, "event_attributes.object.object_id_type"),
+        ({"event_attributes": {"position": {}, "object": {"object_id": "o" * 257}}}, OBJECT_ID),
+        ({"event_attributes": {"position": {}, "object": {"object_id": True}}}, OBJECT_ID),
+        ({"event_attributes": {"position": {}, "object": {"object_id_type": 5}}}, f"{OBJECT_ID}_type"),
     ],
 )
 def test_an_invalid_event_is_400_naming_the_field(api, changes, field):

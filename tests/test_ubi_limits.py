@@ -14,7 +14,7 @@ def small_body_limit(settings):
 
 @pytest.mark.parametrize("path", [QUERIES, EVENTS])
 def test_a_body_over_the_byte_limit_is_413(api, small_body_limit, path):
-    document = make_query(user_query="x" * 3000) if path == QUERIES else make_event(message="x" * 1000, user_query="x" * 2000)
+    document = make_query(user_query="x" * 3000) if path == QUERIES else make_event(user_query="x" * 3000)
     body = assert_problem(api.post(path, json=document), 413)
     assert "2000" in body["detail"]
     assert Query.objects.count() + Event.objects.count() == 0

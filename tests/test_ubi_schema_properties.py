@@ -173,6 +173,10 @@ EVENT_MUTATIONS = [
 LIMITS = {**validation.QUERY_STRINGS, **validation.EVENT_STRINGS, **validation.OBJECT_STRINGS, **validation.OBJECT_IDS}
 
 
+def mutation_id(value) -> str:
+    return ".".join(value) if isinstance(value, tuple) else value.rsplit("/", 1)[-1]
+
+
 # The containers up to a mutated field, each valid on its own (what they require).
 VALID_CONTAINERS = {"event_attributes": {"position": {}}, "xy": {"x": 0, "y": 0}}
 
@@ -199,22 +203,20 @@ def mutated(document: dict, path: tuple[str, ...], kind: str, wrong_value) -> di
     return document
 
 
-@pytest.mark.parametrize(("path", "kind"), QUERY_MUTATIONS, ids=lambda value: ".".join(value) if isinstance(value, tuple) else value)
-@MUTATION_SETTINGS
-@given(data=st.data())
-def test_a_query_the_schema_rejects_is_400_naming_the_field(api, path, kind, data):
-    query = mutated(data.draw(valid_queries()), path, kind, data.draw(st.sampled_from(WRONG_TYPED_VALUES)))
-    assume(not QUERY_VALIDATOR.is_valid(query))
-    assert names_field(assert_problem(api.post(QUERIES, json=query), 400)["errors"], path)
+# Per endpoint: the valid documents to break, and the schema that must reject them once broken.
+BREAKABLE = {QUERIES: (valid_queries, QUERY_VALIDATOR), EVENTS: (valid_events, EVENT_VALIDATOR)}
+MUTATIONS = [(QUERIES, *mutation) for mutation in QUERY_MUTATIONS]
+MUTATIONS += [(EVENTS, *mutation) for mutation in EVENT_MUTATIONS]
 
 
-@pytest.mark.parametrize(("path", "kind"), EVENT_MUTATIONS, ids=lambda value: ".".join(value) if isinstance(value, tuple) else value)
+@pytest.mark.parametrize(("endpoint", "path", "kind"), MUTATIONS, ids=mutation_id)
 @MUTATION_SETTINGS
 @given(data=st.data())
-def test_an_event_the_schema_rejects_is_400_naming_the_field(api, path, kind, data):
-    event = mutated(data.draw(valid_events()), path, kind, data.draw(st.sampled_from(WRONG_TYPED_VALUES)))
-    assume(not EVENT_VALIDATOR.is_valid(event))
-    assert names_field(assert_problem(api.post(EVENTS, json=event), 400)["errors"], path)
+def test_a_document_the_schema_rejects_is_400_naming_the_field(api, endpoint, path, kind, data):
+    documents, validator = BREAKABLE[endpoint]
+    document = mutated(data.draw(documents()), path, kind, data.draw(st.sampled_from(WRONG_TYPED_VALUES)))
+    assume(not validator.is_valid(document))
+    assert names_field(assert_problem(api.post(endpoint, json=document), 400)["errors"], path)
 
 
 def schema_limits(properties: dict) -> dict:
@@ -240,7 +242,9 @@ def test_the_length_limits_are_the_schemas():
 # Each leniency of README.md: the published schema rejects the document, and the API accepts it.
 LENIENCIES = {
     "a standard action_name": make_event(action_name="click"),
-    "a standard object_id_type": make_event(event_attributes={"position": {}, "object": {"object_id": "1", "object_id_type": "product"}}),
+    "a standard object_id_type": make_event(
+        event_attributes={"position": {}, "object": {"object_id": "1", "object_id_type": "product"}}
+    ),
     "an empty position": make_event(event_attributes={"position": {}}),
     "a position with ordinal and xy": make_event(event_attributes={"position": {"ordinal": 1, "xy": {"x": 1, "y": 2}}}),
     "an object without object_id": make_event(event_attributes={"position": {"ordinal": 1}, "object": {"sku": "x"}}),

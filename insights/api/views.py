@@ -38,6 +38,18 @@ def list_parameters(filters: tuple[str, ...]) -> list[OpenApiParameter]:
     ]
 
 
+def list_operation(operation_id: str, summary: str, filters: tuple[str, ...], page_serializer):
+    """The OpenAPI description of a list endpoint, the same for queries and events."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=TAGS,
+        summary=summary,
+        description="Needs insights:read.",
+        parameters=list_parameters(filters),
+        responses={status.HTTP_200_OK: page_serializer, **problem_responses(400, 403)},
+    )
+
+
 def page_body(page: Page) -> dict:
     return {
         "items": page.items,
@@ -79,14 +91,7 @@ class QueriesView(APIView):
         query_id = services.track_query(request.user, query=request.data)
         return Response({"query_id": query_id}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        operation_id="list_queries",
-        tags=TAGS,
-        summary="List queries, newest first",
-        description="Needs insights:read.",
-        parameters=list_parameters(QUERY_FILTERS),
-        responses={status.HTTP_200_OK: serializers.QueryPageSerializer, **problem_responses(400, 403)},
-    )
+    @list_operation("list_queries", "List queries, newest first", QUERY_FILTERS, serializers.QueryPageSerializer)
     def get(self, request: Request) -> Response:
         return Response(page_body(selectors.query_list(request.user, **list_arguments(request))))
 
@@ -141,13 +146,6 @@ class EventsView(APIView):
             body = {"event_id": services.track_event(request.user, event=request.data)}
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        operation_id="list_events",
-        tags=TAGS,
-        summary="List events, newest first",
-        description="Needs insights:read.",
-        parameters=list_parameters(EVENT_FILTERS),
-        responses={status.HTTP_200_OK: serializers.EventPageSerializer, **problem_responses(400, 403)},
-    )
+    @list_operation("list_events", "List events, newest first", EVENT_FILTERS, serializers.EventPageSerializer)
     def get(self, request: Request) -> Response:
         return Response(page_body(selectors.event_list(request.user, **list_arguments(request))))
