@@ -177,6 +177,9 @@ def _check_document(document, errors: Errors, prefix: str, required: tuple[str, 
         if name not in document:
             errors.add(key(prefix, name), f"{name} is required.")
     for name, value in document.items():
+        if _UNSTORABLE.search(name):
+            errors.add(prefix, "Field names must not contain U+0000 or unpaired surrogates.")
+            continue
         problem = storage_problem(value, ubi_settings.MAX_JSON_DEPTH - 1)
         if problem:
             errors.add(key(prefix, name), problem)

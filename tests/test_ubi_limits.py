@@ -62,6 +62,7 @@ def test_nesting_deeper_is_400(api, depth):
         ('{"user_query": "a\\u0000b"}', "user_query"),
         ('{"user_query": "x", "extra": ["\\ud800"]}', "extra"),
         ('{"user_query": "x", "extra": {"\\u0000": 1}}', "extra"),
+        ('{"user_query": "x", "\\u0000": 1}', ""),
     ],
 )
 def test_what_the_database_cannot_store_is_400(api, raw, field):
