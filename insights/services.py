@@ -80,9 +80,9 @@ def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> li
     event_ids = []
     chosen_ids = []
     rows_by_id: dict[str, Event] = {}
-    position_by_id: dict[str, int] = {}
+    first_index_by_id: dict[str, int] = {}
     errors = validation.Errors()
-    for position, cleaned in enumerate(cleaned_events):
+    for index, cleaned in enumerate(cleaned_events):
         document = cleaned.document
         if "event_id" in document:
             chosen_ids.append(document["event_id"])
@@ -96,13 +96,9 @@ def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> li
             timestamp=cleaned.timestamp,
             fingerprint=_fingerprint(document),
         )
-        first = rows_by_id.setdefault(event_id, row)
-        if first.fingerprint != row.fingerprint:
-            errors.add(
-                f"[{position}].event_id",
-                f"event_id repeats that of [{position_by_id[event_id]}] with different content.",
-            )
-        position_by_id.setdefault(event_id, position)
+        first_index = first_index_by_id.setdefault(event_id, index)
+        if rows_by_id.setdefault(event_id, row).fingerprint != row.fingerprint:
+            errors.add(f"[{index}].event_id", f"event_id repeats that of [{first_index}] with different content.")
     errors.raise_if_any()
     _store(Event, "event_id", principal, list(rows_by_id.values()), chosen_ids=chosen_ids)
     return event_ids

@@ -78,6 +78,7 @@ def test_the_same_query_id_with_different_content_is_409(api):
         ({"user_query": "x", "query_response_hit_ids": ["a", 1]}, "query_response_hit_ids"),
         ({"user_query": "x", "timestamp": "yesterday"}, "timestamp"),
         ({"user_query": "x", "timestamp": "2018-11-13"}, "timestamp"),
+        ({"user_query": "x", "timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
         ({"user_query": "x", "client_id": None}, "client_id"),
     ],
 )
