@@ -38,6 +38,18 @@ def list_parameters(filters: tuple[str, ...]) -> list[OpenApiParameter]:
     ]
 
 
+def track_operation(operation_id: str, summary: str, retries: str, *, request, tracked):
+    """The OpenAPI description of a tracking endpoint: 201 with the identifiers, or problem details."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=TAGS,
+        summary=summary,
+        description=f"Needs insights:write. {retries}",
+        request=request,
+        responses={status.HTTP_201_CREATED: tracked, **problem_responses(400, 403, 409, 413, 415)},
+    )
+
+
 def list_operation(operation_id: str, summary: str, filters: tuple[str, ...], page_serializer):
     """The OpenAPI description of a list endpoint, the same for queries and events."""
     return extend_schema(
@@ -75,17 +87,13 @@ class QueriesView(APIView):
 
     parser_classes = [LimitedJSONParser]
 
-    @extend_schema(
-        operation_id="track_query",
-        tags=TAGS,
-        summary="Track a query",
-        description="Needs insights:write. Tracking the same query_id again with the same content succeeds "
-        "and stores nothing; with different content it is 409.",
+    @track_operation(
+        "track_query",
+        "Track a query",
+        "Tracking the same query_id again with the same content succeeds and stores nothing; with different "
+        "content it is 409.",
         request=serializers.QuerySerializer,
-        responses={
-            status.HTTP_201_CREATED: serializers.TrackedQuerySerializer,
-            **problem_responses(400, 403, 409, 413, 415),
-        },
+        tracked=serializers.TrackedQuerySerializer,
     )
     def post(self, request: Request) -> Response:
         query_id = services.track_query(request.user, query=request.data)
@@ -115,29 +123,22 @@ class EventsView(APIView):
 
     parser_classes = [LimitedJSONParser]
 
-    @extend_schema(
-        operation_id="track_events",
-        tags=TAGS,
-        summary="Track an event, or an array of events",
-        description=f"Needs insights:write. An array holds at most {ubi_settings.MAX_EVENTS_PER_REQUEST} events "
-        "and is stored all or nothing: errors name the invalid ones as `[i].field`. An event_id tracked again "
-        "with the same content succeeds and stores nothing; with different content it is 409.",
+    @track_operation(
+        "track_events",
+        "Track an event, or an array of events",
+        f"An array holds at most {ubi_settings.MAX_EVENTS_PER_REQUEST} events and is stored all or nothing: errors "
+        "name the invalid ones as `[i].field`. An event_id tracked again with the same content succeeds and stores "
+        "nothing; with different content it is 409.",
         request=PolymorphicProxySerializer(
             component_name="EventOrEvents",
-            serializers=[
-                serializers.EventSerializer,
-                serializers.EventBatchSerializer(),
-            ],
+            serializers=[serializers.EventSerializer, serializers.EventBatchSerializer()],
             resource_type_field_name=None,
         ),
-        responses={
-            status.HTTP_201_CREATED: PolymorphicProxySerializer(
-                component_name="TrackedEventOrEvents",
-                serializers=[serializers.TrackedEventSerializer, serializers.TrackedEventsSerializer],
-                resource_type_field_name=None,
-            ),
-            **problem_responses(400, 403, 409, 413, 415),
-        },
+        tracked=PolymorphicProxySerializer(
+            component_name="TrackedEventOrEvents",
+            serializers=[serializers.TrackedEventSerializer, serializers.TrackedEventsSerializer],
+            resource_type_field_name=None,
+        ),
     )
     def post(self, request: Request) -> Response:
         if isinstance(request.data, list):
