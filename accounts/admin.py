@@ -76,11 +76,6 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
     superuser_fieldsets = ((("Platform", {"fields": ("is_superuser", "groups", "user_permissions")})),)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "organization", "password1", "password2")}),)
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.tokens_revoke_all(user=obj)
-
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and request.user.is_superuser:
@@ -139,8 +134,6 @@ class AppClientAdmin(OrganizationScopedAdmin):
             # Kept on the request only: the answer to this POST is the one page that ever shows it.
             request.new_client_secret = services.set_new_client_secret(obj)
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.tokens_revoke_all(client=obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         context = {

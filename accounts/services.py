@@ -103,6 +103,16 @@ def tokens_revoke_all(*, client: AppClient | None = None, user=None) -> None:
     get_access_token_model().objects.filter(**owner).delete()
 
 
+def principal_saved(sender, instance, created, **kwargs):
+    """``post_save`` of ``User`` and ``AppClient``: a principal saved inactive loses every token at once.
+
+    Whatever deactivates it (the admin, a command, the shell) saves the model, so its tokens end however it was
+    done. Inactive principals hold no token afterwards, so saving one again finds nothing to delete.
+    """
+    if not created and not instance.is_active:
+        tokens_revoke_all(**({"client": instance} if isinstance(instance, AppClient) else {"user": instance}))
+
+
 @transaction.atomic
 def user_create(
     *,
