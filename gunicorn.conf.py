@@ -1,0 +1,18 @@
+"""gunicorn settings for serving HTTP, from the environment (see README, "Production serving").
+
+Threads let one worker overlap database round trips; processes (two per core by default) use every core.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("HTTP_ADDRESS", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+keepalive = 5
+# SIGTERM: stop accepting, let in-flight requests finish for this long.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
+timeout = 60
+accesslog = os.environ.get("ACCESS_LOG") or None
+errorlog = "-"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Serve HTTP (gunicorn, gunicorn.conf.py) and gRPC (manage.py grpcserver) until stopped; SIGTERM drains both.
+#   HTTP_ADDRESS, WEB_CONCURRENCY (default 2 per core), WEB_THREADS (4)
+#   GRPC_ADDRESS, GRPC_PROCESSES (default 1 per core)
+# Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, ALLOWED_HOSTS first (README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GRPC_ADDRESS="${GRPC_ADDRESS:-127.0.0.1:50051}"
+GRPC_PROCESSES="${GRPC_PROCESSES:-$(nproc)}"
+
+.venv/bin/python manage.py grpcserver --address "$GRPC_ADDRESS" --processes "$GRPC_PROCESSES" &
+grpc_pid=$!
+.venv/bin/gunicorn --config gunicorn.conf.py project.wsgi &
+http_pid=$!
+
+stop() {
+  kill -TERM "$http_pid" "$grpc_pid" 2>/dev/null || true
+  wait "$http_pid" "$grpc_pid" 2>/dev/null || true
+}
+trap stop TERM INT EXIT
+echo "HTTP on http://${HTTP_ADDRESS:-127.0.0.1:8000} (admin /admin/, API reference /api/v1/docs), gRPC on ${GRPC_ADDRESS}"
+# Whichever server exits first takes the other down with it.
+wait -n "$http_pid" "$grpc_pid"
