@@ -6,7 +6,8 @@ raises only ``project.errors`` exceptions.
 
 Retries are safe: a document whose identifier (``query_id``, or a client-chosen ``event_id``) is already stored
 with the same content succeeds again and stores nothing; with different content it is ``Conflict``. "Same content"
-is compared through a SHA-256 fingerprint of the document, so a retried batch is checked in one query.
+is compared through a SHA-256 fingerprint of the document, so a retried batch is checked in one query, and only
+once its insert has collided: a first attempt costs the insert alone.
 """
 
 import hashlib
@@ -22,8 +23,8 @@ from oauth.principals import Principal, require_role
 from project.errors import Conflict
 
 WRITE_ROLE = "insights:write"
-# A concurrent request may insert the same identifier between our check and our insert; checking again once
-# then finds its row, so a second attempt always settles it.
+# After a collision, a concurrent request may insert the same identifier between our check and our insert;
+# checking again once then finds its row, so a second attempt always settles it.
 _ATTEMPTS = 2
 
 
@@ -107,29 +108,35 @@ def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> li
 def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids: list[str]) -> None:
     """Insert the rows not stored yet, in one transaction and one bulk insert.
 
-    Only ``chosen_ids``, the identifiers the client chose, can already be stored (generated UUIDs are new), so
-    only they are looked up, in one query; a stored one must have the same fingerprint.
+    Identifiers are nearly always new, so the rows are inserted first and nothing is looked up. Only when that
+    insert collides (a retry) are ``chosen_ids``, the identifiers the client chose, looked up in one query: a
+    stored one must have the same fingerprint, and the rest are inserted. Generated UUIDs never collide.
     """
-    for attempt in range(1, _ATTEMPTS + 1):
-        stored = {}
-        if chosen_ids:
-            stored = dict(
-                model.objects.filter(
-                    organization_id=principal.org_id, **{f"{id_field}__in": set(chosen_ids)}
-                ).values_list(id_field, "fingerprint")
-            )
+    if _insert(model, rows):
+        return
+    for _attempt in range(_ATTEMPTS):
+        stored = dict(
+            model.objects.filter(
+                organization_id=principal.org_id, **{f"{id_field}__in": set(chosen_ids)}
+            ).values_list(id_field, "fingerprint")
+        )
         for row in rows:
             identifier = getattr(row, id_field)
             if identifier in stored and stored[identifier] != row.fingerprint:
                 raise Conflict(f"{id_field} {identifier!r} is already tracked with different content.")
-        new_rows = [row for row in rows if getattr(row, id_field) not in stored]
-        try:
-            with transaction.atomic():
-                model.objects.bulk_create(new_rows)
+        if _insert(model, [row for row in rows if getattr(row, id_field) not in stored]):
             return
-        except IntegrityError:
-            if attempt == _ATTEMPTS:
-                raise Conflict(f"Another request tracked the same {id_field}s at the same moment.") from None
+    raise Conflict(f"Another request tracked the same {id_field}s at the same moment.")
+
+
+def _insert(model, rows: list) -> bool:
+    """Insert ``rows`` all or nothing; False when one of their identifiers is already stored."""
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(rows)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _fingerprint(document: dict) -> str:

@@ -27,8 +27,9 @@ def wait_for(url, process, seconds=120):
         if process.poll() is not None:
             pytest.fail(f"start.sh exited early with {process.returncode}")
         try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=10)
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or listening while its worker still loads Django on a busy machine.
             time.sleep(0.5)
     pytest.fail(f"nothing answered {url} within {seconds} s")
 

@@ -1,0 +1,326 @@
+"""Ingestion benchmark: one command starts the production setup on PostgreSQL and Redis and measures it.
+
+    .venv/bin/python bench/run.py [--seconds 10] [--out bench/results/latest.json]
+
+What it measures, in one run on one machine (server, database and load generator share the cores):
+- references: PostgreSQL's own rate for the same event rows (``COPY`` through psycopg, 1000 rows a transaction),
+  and a bare Django view (bench/bare.py: no DRF, no middleware) that parses the same JSON, verifies the same JWT
+  and inserts one row, served by the same gunicorn;
+- REST single events (concurrency 16 and 64), REST batches of 100 and 1000, gRPC unary TrackEvent and the
+  TrackEvents stream, and the token endpoint;
+- for each: events (or tokens) per second, p50 and p99 latency, errors, the ratio to its reference, and how much
+  CPU the load generator itself used (under one core means it was not the bottleneck: it had a core's headroom);
+- a loss check: every event acknowledged is stored.
+
+HTTP load comes from wrk (C, event loop; ``apt-get install wrk``), gRPC load from bench/grpc_load.py (grpc.aio).
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psycopg
+import requests
+
+PROJECT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def sample_event(index: int = 0) -> dict:
+    return {
+        "application": "bench-shop",
+        "action_name": "click",
+        "query_id": str(uuid.uuid4()),
+        "session_id": "b1e4c8f0a2d94c3e",
+        "client_id": "browser-42",
+        "user_id": "user-7",
+        "timestamp": "2026-11-22T10:15:30.123Z",
+        "message_type": "CONVERSION",
+        "event_attributes": {
+            "object": {"object_id": f"SKU-{index}", "object_id_field": "sku"},
+            "position": {"ordinal": index % 24 + 1},
+        },
+    }
+
+
+@dataclass
+class Result:
+    name: str
+    unit: str
+    rate: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int = 0
+    acknowledged: int = 0
+    reference: str | None = None
+    ratio: float | None = None
+    loadgen_cpu_cores: float | None = None
+    notes: dict = field(default_factory=dict)
+
+
+class Servers:
+    """The production setup on a scratch PostgreSQL database: gunicorn (project and bare reference) and grpcserver."""
+
+    def __init__(self, admin_url: str, redis_url: str, seconds: int):
+        self.database = f"ubi_bench_{os.getpid()}"
+        self.admin_url = admin_url
+        self.database_url = admin_url.rsplit("/", 1)[0] + "/" + self.database
+        self.var_dir = Path(tempfile.mkdtemp(prefix="ubi-bench-"))
+        self.http = f"127.0.0.1:{free_port()}"
+        self.bare = f"127.0.0.1:{free_port()}"
+        self.grpc = f"127.0.0.1:{free_port()}"
+        cores = os.cpu_count() or 2
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": redis_url,
+            "VAR_DIR": str(self.var_dir),
+            "DEBUG": "false",
+            "OAUTH_ISSUER": f"http://{self.http}",
+            "WEB_CONCURRENCY": str(cores * 2),
+            "GRPC_PROCESSES": str(cores),
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+        }
+        self.processes: list[subprocess.Popen] = []
+
+    def __enter__(self):
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        self.manage("migrate", "-v0")
+        self.client = json.loads(
+            self.manage("create_app_client", "--org", "Bench", "--name", "bench",
+                        "--roles", "insights:read,insights:write", "--json")
+        )
+        self.start(["bash", "scripts/serve.sh"], {"HTTP_ADDRESS": self.http, "GRPC_ADDRESS": self.grpc})
+        self.start(
+            [str(PROJECT / ".venv/bin/gunicorn"), "--config", "gunicorn.conf.py", "bench.bare:application"],
+            {"HTTP_ADDRESS": self.bare, "DJANGO_SETTINGS_MODULE": "bench.bare_settings"},
+        )
+        for address in (self.http, self.bare):
+            self.wait_http(f"http://{address}/.well-known/jwks.json" if address == self.http else f"http://{address}/")
+        self.token = requests.post(
+            f"http://{self.http}/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(self.client["client_id"], self.client["client_secret"]),
+            timeout=10,
+        ).json()["access_token"]
+        return self
+
+    def __exit__(self, *exc):
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        shutil.rmtree(self.var_dir, ignore_errors=True)
+
+    def manage(self, *args) -> str:
+        done = subprocess.run([PYTHON, "manage.py", *args], cwd=PROJECT, env=self.env, check=True,
+                              capture_output=True, text=True)
+        return done.stdout
+
+    def start(self, command, extra_env):
+        log = open(self.var_dir / f"server-{len(self.processes)}.log", "w")
+        self.processes.append(
+            subprocess.Popen(command, cwd=PROJECT, env={**self.env, **extra_env}, stdout=log,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        )
+
+    def wait_http(self, url, seconds=60):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                requests.get(url, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        raise RuntimeError(f"{url} did not answer; see the logs in {self.var_dir}")
+
+    def count_events(self) -> int:
+        with psycopg.connect(self.database_url) as conn:
+            return conn.execute(f"SELECT count(*) FROM {EVENT_TABLE}").fetchone()[0]
+
+
+def run_wrk(url: str, *, body: bytes, headers: dict, connections: int, seconds: int,
+            method: str = "POST") -> tuple[dict, float]:
+    """wrk against ``url``; returns its JSON report and the CPU cores wrk itself used on average."""
+    preamble = f"wrk.method = {json.dumps(method)}\nwrk.body = {json.dumps(body.decode())}\nwrk.headers = {{}}\n"
+    preamble += "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(preamble + (PROJECT / "bench" / "wrk_report.lua").read_text())
+    threads = max(1, min(2, connections))
+    started = time.monotonic()
+    process = subprocess.Popen(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name, url],
+        stdout=subprocess.PIPE, text=True,
+    )
+    _pid, _status, usage = os.wait4(process.pid, 0)
+    output = process.stdout.read()
+    os.unlink(script.name)
+    wall = time.monotonic() - started
+    report = json.loads(output.strip().splitlines()[-1])
+    return report, (usage.ru_utime + usage.ru_stime) / wall
+
+
+def http_result(name, unit, report, cpu, *, events_per_request=1) -> Result:
+    ok = report["requests"] - report["non_2xx"]
+    seconds = report["duration_us"] / 1e6
+    return Result(
+        name=name, unit=unit, rate=ok * events_per_request / seconds,
+        p50_ms=report["p50_us"] / 1000, p99_ms=report["p99_us"] / 1000,
+        errors=report["non_2xx"] + report["socket_errors"], acknowledged=ok * events_per_request,
+        loadgen_cpu_cores=round(cpu, 2),
+    )
+
+
+def measure_http(servers: Servers, seconds: int) -> list[Result]:
+    auth = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
+    one = json.dumps(sample_event()).encode()
+    results = []
+    report, cpu = run_wrk(f"http://{servers.bare}/events", body=one, headers=auth, connections=16, seconds=seconds)
+    results.append(http_result("bare reference, single event, c16", "events/s", report, cpu))
+    for connections in (16, 64):
+        report, cpu = run_wrk(f"http://{servers.http}/api/v1/ubi/events", body=one, headers=auth,
+                              connections=connections, seconds=seconds)
+        result = http_result(f"REST single event, c{connections}", "events/s", report, cpu)
+        result.reference = "bare reference, single event, c16"
+        results.append(result)
+    for size in (100, 1000):
+        batch = json.dumps([sample_event(i) for i in range(size)]).encode()
+        report, cpu = run_wrk(f"http://{servers.http}/api/v1/ubi/events", body=batch, headers=auth,
+                              connections=4, seconds=seconds)
+        result = http_result(f"REST batch of {size}, c4", "events/s", report, cpu, events_per_request=size)
+        result.reference = "PostgreSQL COPY, 1000 rows a transaction"
+        results.append(result)
+    form = f"grant_type=client_credentials&client_id={servers.client['client_id']}" \
+           f"&client_secret={servers.client['client_secret']}".encode()
+    report, cpu = run_wrk(f"http://{servers.http}/oauth2/token", body=form,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"}, connections=16,
+                          seconds=seconds)
+    token = http_result("token endpoint, c16", "tokens/s", report, cpu)
+    token.acknowledged = 0  # tokens are not events: kept out of the loss check
+    results.append(token)
+    return results
+
+
+def measure_grpc(servers: Servers, seconds: int) -> list[Result]:
+    results = []
+    for mode, reference in (("unary", "bare reference, single event, c16"),
+                            ("stream", "PostgreSQL COPY, 1000 rows a transaction")):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(
+            [PYTHON, str(PROJECT / "bench" / "grpc_load.py"), "--address", servers.grpc, "--token", servers.token,
+             "--mode", mode, "--seconds", str(seconds)],
+            cwd=PROJECT, check=True, capture_output=True, text=True,
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / report["seconds"]
+        results.append(Result(
+            name=f"gRPC {'TrackEvent unary' if mode == 'unary' else 'TrackEvents stream'}, c{report['concurrency']}",
+            unit="events/s", rate=report["events"] / report["seconds"], p50_ms=report["p50_ms"],
+            p99_ms=report["p99_ms"], errors=report["errors"], acknowledged=report["events"], reference=reference,
+            loadgen_cpu_cores=round(cpu, 2),
+        ))
+    return results
+
+
+def measure_copy(servers: Servers, rows: int = 100_000) -> Result:
+    """PostgreSQL's own rate for the very rows the API stored, 1000 rows a transaction, into a twin table."""
+    with psycopg.connect(servers.database_url) as conn:
+        conn.execute(f"CREATE TABLE bench_copy (LIKE {EVENT_TABLE} INCLUDING ALL)")
+        conn.commit()
+        buffer = bytearray()
+        with conn.cursor().copy(f"COPY (SELECT * FROM {EVENT_TABLE} LIMIT {rows}) TO STDOUT") as copy:
+            for data in copy:
+                buffer += data
+        lines = bytes(buffer).splitlines(keepends=True)
+        started = time.perf_counter()
+        for start in range(0, len(lines), 1000):
+            with conn.cursor().copy("COPY bench_copy FROM STDIN") as copy:
+                copy.write(b"".join(lines[start:start + 1000]))
+            conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return Result(name="PostgreSQL COPY, 1000 rows a transaction", unit="events/s", rate=len(lines) / elapsed,
+                  notes={"rows": len(lines)})
+
+
+def attach_ratios(results: list[Result]) -> None:
+    by_name = {result.name: result for result in results}
+    for result in results:
+        if result.reference and result.reference in by_name and by_name[result.reference].rate:
+            result.ratio = round(result.rate / by_name[result.reference].rate, 3)
+
+
+def print_table(results: list[Result], loss: dict) -> None:
+    header = f"{'measurement':<44} {'rate':>12} {'unit':<9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} " \
+             f"{'ratio':>7} {'loadgen cpu':>11}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(f"{r.name:<44} {r.rate:>12,.0f} {r.unit:<9} {_fmt(r.p50_ms):>8} {_fmt(r.p99_ms):>8} {r.errors:>7} "
+              f"{_fmt(r.ratio, '.2f'):>7} {_fmt(r.loadgen_cpu_cores, '.2f'):>11}")
+    print(f"\nloss check: {loss['acknowledged']:,} events acknowledged, {loss['stored']:,} stored -> "
+          f"{'OK' if loss['ok'] else 'LOSS'}")
+
+
+def _fmt(value, spec=".1f"):
+    return "-" if value is None else format(value, spec)
+
+
+EVENT_TABLE = "insights_event"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--admin-database-url", default=os.environ.get(
+        "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "results" / "latest.json")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    with Servers(args.admin_database_url, args.redis_url, args.seconds) as servers:
+        results = measure_http(servers, args.seconds)
+        results += measure_grpc(servers, args.seconds)
+        time.sleep(2)  # let requests that were in flight when a load generator stopped finish
+        stored = servers.count_events()
+        results.append(measure_copy(servers))
+    acknowledged = sum(result.acknowledged for result in results)
+    # Requests still in flight when wrk stopped may be stored without being counted: stored >= acknowledged.
+    loss = {"acknowledged": acknowledged, "stored": stored, "ok": stored >= acknowledged}
+    attach_ratios(results)
+    print_table(results, loss)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"results": [asdict(r) for r in results], "loss": loss,
+                                    "cores": os.cpu_count(), "seconds": args.seconds}, indent=2))
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

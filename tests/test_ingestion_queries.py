@@ -1,0 +1,76 @@
+"""Ingestion does no needless database work: counted with django_assert_num_queries, per request and per batch.
+
+``transaction=True`` makes each request's transaction the outermost one, as in production, so the counts are
+the statements a server really sends (no test savepoints around them).
+"""
+
+import math
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from insights.models import Event
+from tests import factories
+from tests.ubi_documents import make_event, make_query
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# The request's transaction: BEGIN (IMMEDIATE on SQLite) and COMMIT, sent as statements by both backends.
+TRANSACTION = 2
+
+
+def data_statements(captured) -> list[str]:
+    """The first word of each statement that reads or writes rows, in order."""
+    verbs = [query["sql"].split()[0] for query in captured.captured_queries]
+    return [verb for verb in verbs if verb not in {"BEGIN", "COMMIT", "ROLLBACK"}]
+
+
+@pytest.fixture
+def writer():
+    client = factories.make_client(factories.make_org())
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.bearer_for(client.client)}")
+    return api
+
+
+def test_a_single_event_is_one_insert_and_nothing_else(writer, django_assert_num_queries):
+    with django_assert_num_queries(1 + TRANSACTION) as captured:
+        response = writer.post("/api/v1/ubi/events", make_event(), format="json")
+    assert response.status_code == 201, response.content
+    assert data_statements(captured) == ["INSERT"]
+
+
+def test_a_client_chosen_event_id_costs_nothing_until_it_is_retried(writer, django_assert_num_queries):
+    event = make_event(event_id="retry-safe-1")
+    with django_assert_num_queries(1 + TRANSACTION) as captured:
+        assert writer.post("/api/v1/ubi/events", event, format="json").status_code == 201
+    assert data_statements(captured) == ["INSERT"]
+    # The retry's insert collides; then, and only then, the stored fingerprint is looked up.
+    with CaptureQueriesContext(connection) as captured:
+        assert writer.post("/api/v1/ubi/events", event, format="json").status_code == 201
+    assert data_statements(captured) == ["INSERT", "SELECT"]
+    assert Event.objects.filter(event_id="retry-safe-1").count() == 1
+
+
+def test_a_batch_of_1000_is_inserted_in_bulk(writer):
+    events = [make_event(action_name=f"click-{i}") for i in range(1000)]
+    with CaptureQueriesContext(connection) as captured:
+        response = writer.post("/api/v1/ubi/events", events, format="json")
+    assert response.status_code == 201, response.content
+    statements = data_statements(captured)
+    assert set(statements) == {"INSERT"}
+    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
+    rows_per_insert = connection.ops.bulk_batch_size(fields, events)
+    # PostgreSQL takes the whole batch in one statement; SQLite as many as its parameter limit allows.
+    assert len(statements) == math.ceil(len(events) / rows_per_insert)
+    assert Event.objects.count() == 1000
+
+
+def test_a_query_is_one_insert(writer, django_assert_num_queries):
+    with django_assert_num_queries(1 + TRANSACTION) as captured:
+        response = writer.post("/api/v1/ubi/queries", make_query(), format="json")
+    assert response.status_code == 201, response.content
+    assert data_statements(captured) == ["INSERT"]
