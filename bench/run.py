@@ -151,9 +151,9 @@ class Servers:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=10)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still loading Django
                 time.sleep(0.3)
         raise RuntimeError(f"{url} did not answer; see the logs in {self.var_dir}")
 
