@@ -1,8 +1,9 @@
 """Time-based one-time codes (RFC 6238): secrets kept encrypted, codes checked once, QR codes for enrolment.
 
 The secret is what an authenticator app holds; anyone who reads it can make valid codes. So it is stored encrypted
-with a key derived from ``SECRET_KEY`` (a database dump alone yields nothing), shown once when it is created, and
-never logged. Rotating ``SECRET_KEY`` makes stored secrets unreadable: users then enrol again after an admin reset.
+(``accounts.encryption``, a key derived from ``SECRET_KEY``: a database dump alone yields nothing), shown once when
+it is created, and never logged. Rotating ``SECRET_KEY`` makes stored secrets unreadable: users then enrol again
+after an admin reset.
 """
 
 import base64
@@ -11,20 +12,15 @@ import io
 import pyotp
 import qrcode
 import qrcode.image.svg
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from accounts import encryption
 from project.conf import ubi_settings
 
 # One code either side of now: a phone clock a little off, or a code typed as it rolled over.
 VALID_WINDOW = 1
-
-
-def _fernet() -> Fernet:
-    key = salted_hmac("accounts.totp.secret-encryption", "v1", secret=settings.SECRET_KEY, algorithm="sha256")
-    return Fernet(base64.urlsafe_b64encode(key.digest()))
+# The purpose the key is derived for; changing it would make every stored secret unreadable.
+ENCRYPTION_PURPOSE = "accounts.totp.secret-encryption"
 
 
 def new_secret() -> str:
@@ -33,17 +29,12 @@ def new_secret() -> str:
 
 
 def encrypt(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return encryption.encrypt(secret, purpose=ENCRYPTION_PURPOSE)
 
 
 def decrypt(stored: str) -> str | None:
     """The clear secret, or ``None`` when nothing (readable) is stored."""
-    if not stored:
-        return None
-    try:
-        return _fernet().decrypt(stored.encode()).decode()
-    except InvalidToken:
-        return None
+    return encryption.decrypt(stored, purpose=ENCRYPTION_PURPOSE)
 
 
 def matching_step(secret: str, code: str) -> int | None:
