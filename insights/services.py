@@ -132,8 +132,12 @@ def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids
 def _insert(model, rows: list) -> bool:
     """Insert ``rows`` all or nothing; False when one of their identifiers is already stored."""
     try:
-        with transaction.atomic():
-            model.objects.bulk_create(rows)
+        if len(rows) == 1 and not transaction.get_connection().in_atomic_block:
+            # One INSERT is atomic by itself: in autocommit it is one round trip, without BEGIN and COMMIT.
+            rows[0].save(force_insert=True)
+        else:
+            with transaction.atomic():
+                model.objects.bulk_create(rows)
     except IntegrityError:
         return False
     return True
