@@ -67,7 +67,7 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password", "organization")}),
         ("Profile", {"fields": ("full_name", "is_service_account")}),
-        ("Access", {"fields": ("roles", "is_active", "is_staff")}),
+        ("Access", {"fields": ("roles", "is_active", "is_staff", "rate_limit")}),
         ("Sign-in", {"fields": ("must_change_password", "password_changed_at", "two_step_verification")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -100,7 +100,9 @@ if admin.site.is_registered(AppClient):
 
 @admin.register(AppClient)
 class AppClientAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "client_id", "organization", "client_type", "authorization_grant_type", "is_active")
+    list_display = (
+        "name", "client_id", "organization", "client_type", "authorization_grant_type", "is_active", "rate_limit"
+    )
     list_filter = ("is_active", "client_type", "authorization_grant_type", "organization")
     search_fields = ("name", "client_id")
     filter_horizontal = ("roles",)
@@ -115,6 +117,7 @@ class AppClientAdmin(OrganizationScopedAdmin):
         "redirect_uris",
         "require_authorization_code_flow",
         "skip_authorization",
+        "rate_limit",
         "client_id",
         "created",
         "updated",

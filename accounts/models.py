@@ -7,6 +7,13 @@ from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
+from project.ratelimit import validate_rate
+
+RATE_LIMIT_HELP = (
+    "API calls allowed, REST and gRPC together: N/s, N/min or N/h (e.g. 500/s). Empty: the default (README, "
+    "Rate limits). Applies to tokens issued after the change."
+)
+
 
 class Organization(models.Model):
     """The tenant. Every user, app client and stored UBI record belongs to exactly one."""
@@ -73,6 +80,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     must_change_password = models.BooleanField(
         default=False, help_text="The next sign-in asks for a new password before anything else."
     )
+    rate_limit = models.CharField(max_length=20, blank=True, validators=[validate_rate], help_text=RATE_LIMIT_HELP)
     # Encrypted (accounts/totp.py); shown once, when it is created, and never again.
     totp_secret = models.CharField(max_length=255, blank=True, editable=False)
     totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -123,6 +131,7 @@ class AppClient(AbstractApplication):
     require_authorization_code_flow = models.BooleanField(
         default=False, help_text="PKCE is mandatory and the password grant is refused for this client."
     )
+    rate_limit = models.CharField(max_length=20, blank=True, validators=[validate_rate], help_text=RATE_LIMIT_HELP)
 
     objects = AppClientManager()
 

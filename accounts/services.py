@@ -49,13 +49,17 @@ def set_new_client_secret(client: AppClient) -> str:
 
 
 @transaction.atomic
-def app_client_create(*, organization: Organization, name: str, roles: list[str]) -> NewAppClient:
-    """A confidential machine client for the client-credentials grant. The secret is stored only as a hash."""
+def app_client_create(
+    *, organization: Organization, name: str, roles: list[str], rate_limit: str = ""
+) -> NewAppClient:
+    """A confidential machine client for the client-credentials grant. The secret is stored only as a hash.
+    ``rate_limit`` (``"500/s"``; empty: the default) bounds its API calls; a malformed one is ``ValidationError``."""
     client = AppClient(
         organization=organization,
         name=name,
         client_type=AppClient.CLIENT_CONFIDENTIAL,
         authorization_grant_type=AppClient.GRANT_CLIENT_CREDENTIALS,
+        rate_limit=rate_limit,
     )
     secret = set_new_client_secret(client)
     _save_client(client, roles=roles)
@@ -70,6 +74,7 @@ def public_client_create(
     redirect_uris: list[str],
     roles: list[str] = (),
     require_authorization_code_flow: bool = False,
+    rate_limit: str = "",
 ) -> AppClient:
     """A public client for people: the authorization-code flow with PKCE to ``redirect_uris``, and the password
     grant unless ``require_authorization_code_flow``. It has no secret. Raises ``ValidationError`` for a missing or
@@ -81,6 +86,7 @@ def public_client_create(
         authorization_grant_type=AppClient.GRANT_AUTHORIZATION_CODE,
         redirect_uris=" ".join(redirect_uris),
         require_authorization_code_flow=require_authorization_code_flow,
+        rate_limit=rate_limit,
     )
     _save_client(client, roles=roles)
     return client

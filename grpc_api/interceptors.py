@@ -11,6 +11,7 @@ import grpc
 
 from grpc_api.generated import user_behavior_insights_service_pb2
 from grpc_api.status import status_for
+from project import ratelimit
 from oauth.principals import Principal, principal_from_bearer
 
 SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
@@ -42,11 +43,13 @@ class _BehaviourInterceptor(grpc.ServerInterceptor):
 
 
 class AuthInterceptor(_BehaviourInterceptor):
-    """``authorization: Bearer <token>`` through ``principal_from_bearer``; ``Unauthenticated`` otherwise."""
+    """``authorization: Bearer <token>`` through ``principal_from_bearer``; ``Unauthenticated`` otherwise. Then the
+    principal's rate limit, as REST's ``PrincipalRateThrottle`` applies it: ``RateLimited`` past it."""
 
     def wrap(self, behaviour):
         def authenticated(request, context):
             principal = principal_from_bearer(bearer_token(context.invocation_metadata()))
+            ratelimit.limit_principal(principal)
             reset_token = _principal.set(principal)
             try:
                 return behaviour(request, context)

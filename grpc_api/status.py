@@ -1,9 +1,10 @@
 """The project's errors as gRPC statuses: the gRPC twin of ``project/problems.py``.
 
 ``status_for(exc)`` is the one mapping (SPEC, "Errors: one table, two protocols"). Field errors travel as
-``google.rpc.BadRequest`` field violations keyed exactly like the REST ``errors`` object; a rate limit carries
-``google.rpc.RetryInfo``. Anything that is not a ``DomainError`` is a fault of ours: logged, and answered
-``INTERNAL`` with the reference's words and nothing of the exception.
+``google.rpc.BadRequest`` field violations keyed exactly like the REST ``errors`` object; a rate limit or an
+unavailable service carries ``google.rpc.RetryInfo`` and ``retry-after`` trailing metadata. Anything that is not a
+``DomainError`` (nor, through ``errors.as_domain_error``, a database out of reach) is a fault of ours: logged,
+and answered ``INTERNAL`` with the reference's words and nothing of the exception.
 """
 
 import logging
@@ -34,11 +35,20 @@ INTERNAL_MESSAGE = "We've got some problem with our service. Please try again la
 
 def status_for(exc: Exception) -> grpc.Status:
     """The status to answer ``exc`` with."""
-    code = next((CODES[cls] for cls in type(exc).__mro__ if cls in CODES), None)
+    domain_error = errors.as_domain_error(exc)
+    code = next((CODES[cls] for cls in type(domain_error).__mro__ if cls in CODES), None)
     if code is None:
         logger.error("Unhandled exception in a gRPC call", exc_info=exc)
         return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message=INTERNAL_MESSAGE))
-    return rpc_status.to_status(status_pb2.Status(code=code, message=exc.detail, details=_details(exc)))
+    status = rpc_status.to_status(
+        status_pb2.Status(code=code, message=domain_error.detail, details=_details(domain_error))
+    )
+    if getattr(domain_error, "retry_after", None):
+        # RetryInfo is for clients that read rich details; the plain header is for those that read metadata.
+        status = status._replace(
+            trailing_metadata=(*status.trailing_metadata, ("retry-after", str(domain_error.retry_after)))
+        )
+    return status
 
 
 def _details(exc: errors.DomainError) -> list[any_pb2.Any]:
@@ -50,7 +60,7 @@ def _details(exc: errors.DomainError) -> list[any_pb2.Any]:
                 for message in messages
             ]
         )
-    elif isinstance(exc, errors.RateLimited):
+    elif getattr(exc, "retry_after", None):  # RateLimited, Unavailable
         detail = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=exc.retry_after))
     else:
         return []

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from oauth import revocation
 from oauth.keys import ALGORITHM, verification_keys
+from project.ratelimit import Rate, parse_rate
 from oauth.tokens import CLIENT, USER, token_checksum
 from project.errors import PermissionDenied, Unauthenticated
 
@@ -30,6 +31,8 @@ class Principal:
     scope: str
     client_id: str
     token_id: str  # the token's jti
+    # The client's or user's own rate limit when it has one (``rate_limit`` claim); else the default applies.
+    rate_limit: Rate | None = None
 
     # DRF puts the principal in request.user; these keep its permission classes and throttles working.
     is_authenticated = True
@@ -77,6 +80,7 @@ def _principal_from_claims(claims: dict) -> Principal:
             scope=str(claims["scope"]),
             client_id=str(claims["client_id"]),
             token_id=str(claims["jti"]),
+            rate_limit=parse_rate(claims["rate_limit"]) if "rate_limit" in claims else None,
         )
     except (TypeError, ValueError):
         raise Unauthenticated("The access token is invalid.") from None

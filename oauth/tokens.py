@@ -25,6 +25,9 @@ def token_checksum(token: str) -> str:
 def access_token_claims(*, client, user, scopes: list[str], expires_in: int) -> dict:
     now = int(time.time())
     org = user.organization_id if user is not None else client.organization_id
+    # The principal's own rate limit rides in the token, so that checking it needs no query; without one, the
+    # default of the moment applies (project/ratelimit.py). A changed limit applies to the tokens issued after it.
+    rate_limit = (user if user is not None else client).rate_limit
     return {
         "iss": settings.OAUTH_ISSUER,
         "sub": str(user.pk) if user is not None else client.client_id,
@@ -39,6 +42,7 @@ def access_token_claims(*, client, user, scopes: list[str], expires_in: int) -> 
         # Scopes are roles here: the granted scope is the caller's roles, narrowed by the request's `scope`.
         "roles": sorted(scopes),
         "scope": " ".join(sorted(scopes)),
+        **({"rate_limit": rate_limit} if rate_limit else {}),
     }
 
 

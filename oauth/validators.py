@@ -12,6 +12,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFata
 
 from oauth import login, redeemed_codes
 from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri
+from project import ratelimit
 
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
@@ -21,6 +22,20 @@ OTP_PARAMETER = "x-otp-code"
 
 class OAuth2Validator(oauth2_validators.OAuth2Validator):
     # --- Clients and redirect URIs ----------------------------------------------------------------------------
+
+    def authenticate_client(self, request, *args, **kwargs):
+        """A confidential client's credentials; then one token request on its rate limit (``RateLimited``)."""
+        authenticated = super().authenticate_client(request, *args, **kwargs)
+        if authenticated:
+            ratelimit.limit_token_client(request.client.client_id)
+        return authenticated
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs):
+        """A public client, known by its id alone; then one token request on its rate limit (``RateLimited``)."""
+        authenticated = super().authenticate_client_id(client_id, request, *args, **kwargs)
+        if authenticated:
+            ratelimit.limit_token_client(request.client.client_id)
+        return authenticated
 
     def validate_client_id(self, client_id, request, *args, **kwargs):
         """Authorization endpoint (RFC 6749 §4.1.2.1): an unknown or inactive client is never redirected to."""

@@ -23,11 +23,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oauth import keys, revocation
-from oauth.errors import ERROR_STATUS, AccessDenied, InvalidClient
+from oauth.errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
 from oauth.forms import ConsentForm
 from oauth.scopes import RoleScopes, user_roles
 from oauth.server import S256, Server
 from oauth.sign_in_views import LanguageMixin, sign_in_url
+from project import ratelimit
+from project.errors import RateLimited
 
 
 def token_endpoint_response(body: str, status: int, headers: dict) -> HttpResponse:
@@ -50,13 +52,20 @@ def oauth_error_response(error: OAuth2Error) -> HttpResponse:
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters(), name="dispatch")  # passwords, one-time codes, secrets, tokens
 class TokenView(OAuthLibMixin, View):
-    """``POST /oauth2/token`` and ``POST /v2/auth/token``: every grant, one implementation (oauthlib's)."""
+    """``POST /oauth2/token`` and ``POST /v2/auth/token``: every grant, one implementation (oauthlib's).
+
+    Rate limited per source address first, then per client once it is authenticated (``OAuth2Validator``): a
+    ``too_many_attempts`` 429 with ``Retry-After``, the token endpoint's own error shape (reference/oauth.txt).
+    """
 
     def post(self, request, *args, **kwargs):
         try:
+            ratelimit.limit_token_address(request)
             _url, headers, body, status = self.create_token_response(request)
         except OAuth2Error as error:
             return oauth_error_response(error)
+        except RateLimited as limited:
+            return oauth_error_response(TooManyAttempts(limited.retry_after, description=limited.detail))
         return token_endpoint_response(body, status, headers)
 
 

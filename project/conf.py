@@ -29,6 +29,25 @@ DEFAULTS = {
     "LOGIN_LOCKOUT_SECONDS": 15 * 60,
     # The name authenticator apps show beside the account of a one-time-code second factor.
     "TOTP_ISSUER": "User Behavior Insights",
+    # Rate limits (project/ratelimit.py): "N/s", "N/min" or "N/h" in fixed windows; None turns one off. API calls
+    # (REST and gRPC together) per principal, unless the client or user has its own limit (admin, or
+    # create_app_client --rate-limit). A client's default carries a busy site's tracking traffic (86 million calls
+    # a day, each up to 1000 events); a person's calls are reads and dashboards.
+    "RATE_LIMIT_CLIENT": "1000/s",
+    "RATE_LIMIT_USER": "100/s",
+    # Token requests per authenticated client, and per source address (before anything is checked). A client
+    # needs a token an hour per process; people's sign-ins through one public client add up, hence the margin.
+    "TOKEN_RATE_LIMIT_PER_CLIENT": "20/s",
+    "TOKEN_RATE_LIMIT_PER_ADDRESS": "20/s",
+    # How many reverse proxies in front append to X-Forwarded-For. 0: the address is REMOTE_ADDR, and
+    # X-Forwarded-For, which any caller can write, is ignored.
+    "TRUSTED_PROXY_COUNT": 0,
+    # Maintenance (project/maintenance.py): while on, tracking (REST and gRPC) answers 503 / UNAVAILABLE with this
+    # Retry-After; reads go on. Also switchable at run time, for every process, by `manage.py maintenance on`.
+    "MAINTENANCE_MODE": False,
+    "MAINTENANCE_RETRY_AFTER_SECONDS": 60,
+    # Retry-After of a 503 / UNAVAILABLE when the database cannot be reached.
+    "DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS": 5,
 }
 
 

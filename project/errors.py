@@ -2,7 +2,17 @@
 
 ``project/problems.py`` turns them into RFC 9457 problem details for REST; ``grpc_api/status.py`` turns them into
 gRPC status codes. Each class carries what both need: a stable ``code``, a human ``title``, the HTTP status.
+``as_domain_error`` is where both protocols first look, so the few errors of others that mean something to the
+caller (the database out of reach) are answered alike.
 """
+
+import logging
+
+from django import db
+
+from project.conf import ubi_settings
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -68,6 +78,29 @@ class RateLimited(DomainError):
 
 
 class Unavailable(DomainError):
+    """Maintenance, or the database out of reach. ``retry_after`` (seconds), when known, travels with the answer."""
+
     code = "unavailable"
     title = "We're temporarily offline for maintenance. Please try again later."
     http_status = 503
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None):
+        self.retry_after = None if retry_after is None else max(1, int(retry_after))
+        super().__init__(detail)
+
+
+def as_domain_error(exc: BaseException | None) -> DomainError | None:
+    """``exc`` as the error both protocols answer, or ``None`` for a fault of ours (500 / ``INTERNAL``).
+
+    A database out of reach is no fault of the request's: ``Unavailable``, which tells the caller to come back.
+    Django reconnects at the next request (``CONN_HEALTH_CHECKS``), so the service recovers by itself.
+    """
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        logger.warning("The database cannot be reached: %s", exc)
+        return Unavailable(
+            "The database cannot be reached. Please try again later.",
+            retry_after=ubi_settings.DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+        )
+    return None

@@ -5,6 +5,7 @@ views for everything DRF does not see (unknown URLs, crashes). Both go through `
 """
 
 import logging
+import sys
 
 import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -72,7 +73,7 @@ def domain_error_response(exc: errors.DomainError) -> HttpResponse:
     headers = {}
     if isinstance(exc, errors.Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    if isinstance(exc, errors.RateLimited):
+    if getattr(exc, "retry_after", None):  # RateLimited, Unavailable
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.InvalidInput):
         return problem_response(exc.http_status, title=exc.title, errors=exc.errors, headers=headers)
@@ -81,8 +82,8 @@ def domain_error_response(exc: errors.DomainError) -> HttpResponse:
 
 def exception_handler(exc, context):
     """DRF ``EXCEPTION_HANDLER``. Returns ``None`` for the unknown, which Django then answers as a 500."""
-    if isinstance(exc, errors.DomainError):
-        return domain_error_response(exc)
+    if (domain_error := errors.as_domain_error(exc)) is not None:
+        return domain_error_response(domain_error)
     if isinstance(exc, Http404):
         return problem_response(404)
     if isinstance(exc, DjangoPermissionDenied):
@@ -117,4 +118,8 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Django calls it while handling the exception: one that means something to the caller (the database out of
+    # reach, in a middleware or a view outside DRF) is answered as such, not as our fault.
+    if (domain_error := errors.as_domain_error(sys.exception())) is not None:
+        return domain_error_response(domain_error)
     return problem_response(500)

@@ -108,7 +108,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    CACHES = {"default": {**_redis, "KEY_PREFIX": "ubi"}, "shared": {**_redis, "KEY_PREFIX": "ubi-shared"}}
+    CACHES = {
+        "default": {**_redis, "KEY_PREFIX": "ubi"},
+        "shared": {**_redis, "KEY_PREFIX": "ubi-shared"},
+        "ratelimit": {**_redis, "KEY_PREFIX": "ubi-rate"},
+    }
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -116,6 +120,8 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "shared-cache"),
         },
+        # Rate-limit counters (project/ratelimit.py): without Redis, each process counts its own calls in memory.
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
     }
 
 # --- Authentication -----------------------------------------------------------------------------------------
@@ -170,6 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "project.problems.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["oauth.authentication.PrincipalRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -220,10 +227,27 @@ LOGGING = {
 }
 
 # --- The project's own knobs (see project/conf.py for the defaults) ------------------------------------------
+def _env_rate(name):
+    """A rate limit from the environment: ``N/s``, ``N/min`` or ``N/h``; ``off`` turns it off (``None``)."""
+    value = os.environ.get(name)
+    return value if value is None or value.strip().lower() != "off" else _OFF
+
+
+_OFF = object()
 UBI = {
-    key: value
+    key: None if value is _OFF else value
     for key, value in {
         "GRPC_ADDRESS": os.environ.get("GRPC_ADDRESS"),
+        "RATE_LIMIT_CLIENT": _env_rate("RATE_LIMIT_CLIENT"),
+        "RATE_LIMIT_USER": _env_rate("RATE_LIMIT_USER"),
+        "TOKEN_RATE_LIMIT_PER_CLIENT": _env_rate("TOKEN_RATE_LIMIT_PER_CLIENT"),
+        "TOKEN_RATE_LIMIT_PER_ADDRESS": _env_rate("TOKEN_RATE_LIMIT_PER_ADDRESS"),
+        "TRUSTED_PROXY_COUNT": os.environ.get("TRUSTED_PROXY_COUNT"),
+        "MAINTENANCE_MODE": os.environ.get("MAINTENANCE_MODE"),
     }.items()
     if value is not None
 }
+if "TRUSTED_PROXY_COUNT" in UBI:
+    UBI["TRUSTED_PROXY_COUNT"] = int(UBI["TRUSTED_PROXY_COUNT"])
+if "MAINTENANCE_MODE" in UBI:
+    UBI["MAINTENANCE_MODE"] = _env_bool("MAINTENANCE_MODE")

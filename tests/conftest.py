@@ -23,9 +23,10 @@ def _isolated_shared_cache(settings, tmp_path):
                 "LOCATION": str(tmp_path / "shared-cache"),
             },
         }
-    yield
     from django.core.cache import caches
 
+    caches["ratelimit"].clear()  # per process without Redis: counts of earlier tests would carry over
+    yield
     caches["shared"].clear()
 
 

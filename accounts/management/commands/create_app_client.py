@@ -1,9 +1,18 @@
+import argparse
 import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
+from project.ratelimit import parse_rate
+
+
+def rate_argument(value: str) -> str:
+    try:
+        return str(parse_rate(value))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class Command(BaseCommand):
@@ -26,6 +35,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--require-auth-code", action="store_true",
             help="For a --public client: PKCE is mandatory and the password grant is refused.",
+        )
+        parser.add_argument(
+            "--rate-limit", type=rate_argument, metavar="N/s",
+            help="API calls allowed to this client, e.g. 500/s or 20000/min. Default: the platform's default.",
         )
         parser.add_argument("--json", action="store_true", help='Print only {"client_id": ..., "client_secret": ...}.')
 
@@ -59,7 +72,10 @@ class Command(BaseCommand):
                 redirect_uris=options["redirect_uris"],
                 roles=roles,
                 require_authorization_code_flow=options["require_auth_code"],
+                rate_limit=options["rate_limit"] or "",
             )
             return {"client_id": client.client_id}
-        created = services.app_client_create(organization=organization, name=options["name"], roles=roles)
+        created = services.app_client_create(
+            organization=organization, name=options["name"], roles=roles, rate_limit=options["rate_limit"] or ""
+        )
         return {"client_id": created.client.client_id, "client_secret": created.client_secret}
