@@ -4,14 +4,15 @@ An administrator creates an organisation, its users and app clients, and assigns
 shown once, on the page that answers its creation, and is stored only hashed.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
 
-from accounts import services
+from accounts import services, sso
 from accounts.admin_scope import OrganizationScopedAdmin
-from accounts.models import AppClient, Organization, Role, User
+from accounts.models import AppClient, Organization, Role, SsoDomain, SsoProvider, User
 
 
 @admin.register(Organization)
@@ -147,3 +148,65 @@ class AppClientAdmin(OrganizationScopedAdmin):
             "title": "App client created",
         }
         return TemplateResponse(request, self.secret_template, context)
+
+
+class SsoDomainInline(admin.TabularInline):
+    model = SsoDomain
+    extra = 1
+    min_num = 1
+    verbose_name = "email domain"
+    verbose_name_plural = "email domains that sign in here"
+
+
+class SsoProviderForm(forms.ModelForm):
+    issuer = forms.URLField(assume_scheme="https", max_length=500, help_text=SsoProvider._meta.get_field("issuer").help_text)
+    # Write-only: sent to the provider, so kept encrypted (accounts.sso), and never rendered back into the page.
+    client_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current secret.",
+    )
+
+    class Meta:
+        model = SsoProvider
+        fields = ("organization", "issuer", "client_id", "client_secret", "mandatory", "provision_users", "default_roles")
+
+    def clean_client_secret(self):
+        secret = self.cleaned_data["client_secret"]
+        if not secret and not (self.instance.pk and self.instance.client_secret_encrypted):
+            raise forms.ValidationError("The client secret is required.")
+        return secret
+
+
+@admin.register(SsoProvider)
+class SsoProviderAdmin(OrganizationScopedAdmin):
+    """An organisation's OpenID Connect provider: issuer, client, domains, mandatory, how accounts are made."""
+
+    form = SsoProviderForm
+    inlines = [SsoDomainInline]
+    list_display = ("organization", "issuer", "client_id", "domain_list", "mandatory", "provision_users")
+    list_filter = ("mandatory",)
+    filter_horizontal = ("default_roles",)
+    readonly_fields = ("callback_url", "created", "updated")
+    fieldsets = (
+        (None, {"fields": ("organization", "issuer", "client_id", "client_secret", "callback_url")}),
+        ("Sign-in", {"fields": ("mandatory", "provision_users", "default_roles")}),
+        ("Dates", {"fields": ("created", "updated")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("domains")
+
+    @admin.display(description="Domains")
+    def domain_list(self, obj):
+        return ", ".join(domain.domain for domain in obj.domains.all())
+
+    @admin.display(description="Callback URL to register at the provider")
+    def callback_url(self, obj):
+        return sso.callback_url()
+
+    def save_model(self, request, obj, form, change):
+        if form.cleaned_data.get("client_secret"):
+            sso.set_client_secret(obj, form.cleaned_data["client_secret"])
+        super().save_model(request, obj, form, change)

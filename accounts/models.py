@@ -1,8 +1,11 @@
 """Tenants and the principals that act for them: organisations, users, roles and app clients."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import DomainNameValidator
 from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, ApplicationManager
@@ -158,3 +161,77 @@ class AppClient(AbstractApplication):
         if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS:
             return {"client_credentials"}
         return set()
+
+
+def validate_issuer(value: str) -> None:
+    """An identity provider is reached over HTTPS; plain HTTP only on this machine (development, tests)."""
+    parts = urlsplit(value)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+        raise ValidationError("The issuer must be an https:// URL (http:// only for localhost).", code="insecure")
+    if parts.query or parts.fragment:
+        raise ValidationError("The issuer has no query or fragment (OpenID Connect Discovery 1.0 §2).")
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class SsoProvider(models.Model):
+    """An organisation's own OpenID Connect provider (reference/oauth.txt, "SSO Authentication").
+
+    People whose address is in one of its domains (``SsoDomain``) sign in there instead of with a password. The
+    client secret is sent to the provider, so it cannot be hashed: it is kept encrypted (``accounts.sso``), written
+    in the admin or by ``configure_sso`` and never shown again.
+    """
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="sso_provider")
+    issuer = models.URLField(
+        max_length=500,
+        validators=[validate_issuer],
+        help_text="The provider's issuer URL; its discovery document is at <issuer>/.well-known/openid-configuration.",
+    )
+    client_id = models.CharField(max_length=255, help_text="The client id this platform has at the provider.")
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    mandatory = models.BooleanField(
+        default=False,
+        help_text="Passwords are refused for addresses in these domains, on the login page and the password grant, "
+        "except for service accounts.",
+    )
+    provision_users = models.BooleanField(
+        default=True,
+        help_text="Create an account in this organisation, with the default roles, the first time someone signs "
+        "in. Off: only existing accounts (matched by email address) may sign in.",
+    )
+    default_roles = models.ManyToManyField(
+        Role, blank=True, related_name="+", help_text="The roles of accounts created at their first sign-in."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "single sign-on provider"
+        ordering = ["organization__name"]
+
+    def __str__(self):
+        return f"{self.organization}: {self.issuer}"
+
+
+class SsoDomain(models.Model):
+    """An email domain whose addresses sign in through one organisation's provider. A domain routes to one only."""
+
+    provider = models.ForeignKey(SsoProvider, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        validators=[DomainNameValidator(accept_idna=False)],
+        help_text="The part after @, e.g. example.com.",
+    )
+
+    class Meta:
+        verbose_name = "single sign-on domain"
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain
+
+    def clean(self):
+        self.domain = self.domain.strip().lower()

@@ -21,6 +21,7 @@ ERROR_STATUS = {
     "unauthorized_client": 400,
     "unsupported_grant_type": 400,
     "access_denied": 400,
+    "sso_required": 401,
 }
 
 
@@ -98,3 +99,16 @@ class AccessDenied(OAuth2Error):
     error = "access_denied"
     status_code = 400
     description = "This client belongs to another organisation."
+
+
+class SsoRequired(OAuth2Error):
+    """The address belongs to an organisation whose single sign-on is mandatory (reference/oauth.txt, "SSO
+    Authentication"): its password is never checked. Not in the reference's table, which predates SSO; 401 like the
+    other refusals of a person's credentials."""
+
+    error = "sso_required"
+    status_code = 401
+    description = (
+        "This organisation signs in through its identity provider: use the authorization-code flow. "
+        "Only service accounts may use the password grant."
+    )

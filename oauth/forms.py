@@ -7,8 +7,13 @@ from oauth2_provider.forms import AllowForm
 
 class LoginForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    # Not required: an address of an organisation with single sign-on goes to its identity provider without one.
+    # The view asks for it when the address signs in with a password.
     password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 

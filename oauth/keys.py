@@ -16,11 +16,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.signals import setting_changed
+from jwcrypto.jwk import JWK
 from jwt.algorithms import ECAlgorithm
+from oauth2_provider.settings import oauth2_settings
 
 from project.secrets import persistent_file
 
 ALGORITHM = "ES256"
+# ID tokens (OpenID Connect) are django-oauth-toolkit's, signed RS256 with OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]:
+# RS256 is the one algorithm every relying party must accept (OpenID Connect Core §15.1).
+ID_TOKEN_ALGORITHM = "RS256"
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,20 @@ def verification_keys() -> dict[str, ec.EllipticCurvePublicKey]:
     return {key.kid: key.public_key}
 
 
+def id_token_public_jwk() -> dict | None:
+    """The public half of the ID-token key, with the ``kid`` django-oauth-toolkit puts in ID-token headers (its
+    RFC 7638 thumbprint); ``None`` when OpenID Connect is off."""
+    pem = oauth2_settings.OIDC_RSA_PRIVATE_KEY if oauth2_settings.OIDC_ENABLED else ""
+    if not pem:
+        return None
+    key = JWK.from_pem(pem.encode())
+    return {**key.export_public(as_dict=True), "kid": key.thumbprint(), "use": "sig", "alg": ID_TOKEN_ALGORITHM}
+
+
 def jwks() -> dict:
-    return {"keys": [signing_key().public_jwk()]}
+    """Every public key: the access tokens' (``ALGORITHM``) and the ID tokens' (``ID_TOKEN_ALGORITHM``)."""
+    id_token_key = id_token_public_jwk()
+    return {"keys": [signing_key().public_jwk(), *([id_token_key] if id_token_key else [])]}
 
 
 def _reset(*, setting, **kwargs):

@@ -1,9 +1,11 @@
-"""The sign-in rules: lockout, password, one-time code, password age. Written once, used by both ways in.
+"""The sign-in rules: single sign-on, lockout, password, one-time code, password age. Written once, used by both
+ways in.
 
 The password grant (``oauth.validators``) calls ``sign_in`` with everything at once; the login page
-(``oauth.sign_in_views``) calls the same steps one page at a time: ``check_password``, then
-``check_second_factor`` when the account has one, then ``finish_sign_in``. Each step raises the error of
-reference/oauth.txt that it detects (``oauth.errors``), so both ways in refuse exactly alike.
+(``oauth.sign_in_views``) first asks ``sso_provider`` whether the address signs in at its organisation's identity
+provider (then ``oauth.sso`` takes over), and otherwise calls the same steps one page at a time:
+``check_password``, then ``check_second_factor`` when the account has one, then ``finish_sign_in``. Each step
+raises the error of reference/oauth.txt that it detects (``oauth.errors``), so both ways in refuse exactly alike.
 """
 
 from datetime import timedelta
@@ -11,10 +13,10 @@ from datetime import timedelta
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from accounts import services
-from accounts.models import AppClient, User
+from accounts import services, sso
+from accounts.models import AppClient, SsoProvider, User
 from oauth import lockout
-from oauth.errors import AccessDenied, InvalidCredentials, OtpRequired, PasswordExpired
+from oauth.errors import AccessDenied, InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired
 
 
 def sign_in(*, email: str, password: str, otp_code: str | None, request=None) -> User:
@@ -30,12 +32,40 @@ def check_password(*, email: str, password: str, request=None) -> User:
     ``InvalidCredentials`` (counted) for an unknown, inactive or wrong one."""
     email = email.strip().lower()
     lockout.check_not_locked(email)
+    check_password_allowed(email)
     # A NUL byte cannot be in an address, and PostgreSQL refuses it in a query instead of finding no one.
     user = None if "\x00" in email else authenticate(request, username=email, password=password)
     if user is None:
         lockout.record_failure(email)
         raise InvalidCredentials()
     return user
+
+
+def sso_provider(email: str) -> SsoProvider | None:
+    """The identity provider an address signs in at, when its domain belongs to an organisation with single
+    sign-on (reference/oauth.txt, "SSO Authentication"); ``None``: it signs in with a password.
+
+    Every address of such a domain goes there from the login page, known or not, so the page tells nothing about
+    which accounts exist.
+    """
+    return sso.provider_for_email(email.strip().lower())
+
+
+def check_password_allowed(email: str) -> None:
+    """Mandatory single sign-on: the password of an address in the organisation's domains is never looked at
+    (``SsoRequired``), except a service account's, which scripts use with the password grant.
+
+    Decided before the password is checked, so a refused password is not even a failed attempt, and the password
+    grant cannot be used to guess it.
+    """
+    provider = sso.provider_for_email(email)
+    if provider is None or not provider.mandatory:
+        return
+    service_account = User.objects.filter(
+        email=email, organization_id=provider.organization_id, is_service_account=True, is_active=True
+    ).exists()
+    if not service_account:
+        raise SsoRequired()
 
 
 def check_second_factor(user: User, *, otp_code: str | None) -> None:
@@ -52,6 +82,13 @@ def check_second_factor(user: User, *, otp_code: str | None) -> None:
     if not services.totp_verify(user, code=otp_code):
         lockout.record_failure(user.email)
         raise InvalidCredentials()
+
+
+def finish_sso_sign_in(user: User) -> User:
+    """Last step of a sign-in at the organisation's identity provider, which checked the person its own way
+    (password, second factor, age are its business): ends any run of password failures on the account."""
+    lockout.record_success(user.email)
+    return user
 
 
 def finish_sign_in(user: User) -> User:

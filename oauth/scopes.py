@@ -1,10 +1,33 @@
 """Scopes are roles: a token may ask for a subset of its principal's roles, never more (django-oauth-toolkit's
-``SCOPES_BACKEND_CLASS``)."""
+``SCOPES_BACKEND_CLASS``).
+
+Besides roles, a client with an ID-token algorithm (an OpenID Connect relying party, such as another deployment
+using this one as its organisation's identity provider) may ask for the OpenID Connect scopes. They choose the ID
+token's claims and never count as roles.
+"""
 
 from oauth2_provider.scopes import BaseScopes
 from oauthlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from accounts.models import Role
+
+
+# OpenID Connect Core §5.4: what each one adds to the ID token (oauth.validators.OAuth2Validator).
+OPENID_SCOPES = {
+    "openid": "Confirm who you are (an ID token).",
+    "email": "Your email address.",
+    "profile": "Your name.",
+}
+
+
+def openid_scopes(application) -> list[str]:
+    """The OpenID Connect scopes ``application`` may ask for: all of them if it has an ID-token algorithm."""
+    return list(OPENID_SCOPES) if application is not None and application.algorithm else []
+
+
+def roles_of(scopes) -> list[str]:
+    """The roles among granted scopes: the OpenID Connect ones are not roles."""
+    return sorted(scope for scope in scopes if scope not in OPENID_SCOPES)
 
 
 def _principal_roles(application, request) -> list[str]:
@@ -18,26 +41,29 @@ def _principal_roles(application, request) -> list[str]:
     return application.role_names() if application is not None else []
 
 
-def user_roles(user, *, requested: str | None) -> list[str]:
-    """The roles a token of ``user`` carries: all of theirs, or the ``scope`` asked for if they hold every one.
+def user_roles(user, *, requested: str | None, application=None) -> list[str]:
+    """The roles a token of ``user`` carries: all of theirs, or the ``scope`` asked for if they hold every one;
+    plus the OpenID Connect scopes asked for, when ``application`` may ask for them.
 
     Raises ``InvalidScopeError`` for a role the user lacks: a scope never widens the roles.
     """
     roles = user.role_names()
-    if not requested:
-        return roles
-    wanted = set(requested.split())
+    wanted = set((requested or "").split())
+    openid = wanted & set(openid_scopes(application))
+    wanted -= openid
+    if not wanted:
+        return sorted({*roles, *openid})
     if not wanted <= set(roles):
         raise InvalidScopeError(description="The scope asks for a role this user does not have.")
-    return sorted(wanted)
+    return sorted(wanted | openid)
 
 
 class RoleScopes(BaseScopes):
     def get_all_scopes(self):
-        return dict(Role.objects.values_list("name", "description"))
+        return {**dict(Role.objects.values_list("name", "description")), **OPENID_SCOPES}
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
-        return _principal_roles(application, request)
+        return _principal_roles(application, request) + openid_scopes(application)
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
         return _principal_roles(application, request)

@@ -1,7 +1,8 @@
 """The pages people sign in with during the authorization-code flow, and the one where they enrol a second factor.
 
 Thin: each page runs one step of ``oauth.login`` (the rules the password grant also runs) and shows its error in
-the page's language. Django's session login happens only after the last step; until then the session remembers who
+the page's language. An address of an organisation with single sign-on leaves the login page for its identity
+provider (``oauth.sso``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``. Django's session login happens only after the last step; until then the session remembers who
 passed which step, for a few minutes. Every page keeps ``next`` (where the user was going, usually the authorization
 endpoint) and ``lang`` (``en`` or ``fr``, reference/oauth.txt) in its query string.
 """
@@ -22,12 +23,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django import forms
+from django.template.response import TemplateResponse
+from django.views import View
 from django.views.generic import FormView
 
 from accounts import services, totp
 from accounts.models import User
-from oauth import login
-from oauth.errors import InvalidCredentials, OtpRequired, PasswordExpired, TooManyAttempts
+from accounts.sso import SsoRefused
+from oauth import login, sso
+from oauth.errors import InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired, TooManyAttempts
 from oauth.forms import LoginForm, OneTimeCodeForm
 
 PENDING_SESSION_KEY = "oauth.sign_in_pending"
@@ -39,6 +44,7 @@ MESSAGES = {
     InvalidCredentials.error: _("Wrong email address, password or code."),
     TooManyAttempts.error: _("Too many failed attempts. Wait a few minutes, then try again."),
     OtpRequired.error: _("Enter the code from your authenticator app."),
+    SsoRequired.error: _("Your organisation signs in through its identity provider."),
 }
 
 
@@ -110,26 +116,68 @@ class SignInStep(LanguageMixin, FormView):
         return User.objects.filter(pk=pending.get("user_id"), is_active=True).select_related("organization").first()
 
     def _next_url(self) -> str:
-        target = self.request.GET.get("next", "")
-        if url_has_allowed_host_and_scheme(
-            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
-        ):
-            return target
-        return reverse("oauth:totp")
+        return safe_next_url(self.request, self.request.GET.get("next", ""))
+
+
+def safe_next_url(request, target: str) -> str:
+    """``target`` if it stays on this site, else the two-step page (a signed-in user's own page)."""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("oauth:totp")
 
 
 class LoginView(SignInStep):
+    """Email and password; an address of an organisation with single sign-on goes to its provider instead, and
+    its password, if one was typed, is not looked at."""
+
     form_class = LoginForm
     title = submit_label = _("Sign in")
 
     def form_valid(self, form):
+        email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+        provider = login.sso_provider(email)
+        if provider is not None:
+            try:
+                return sso.authorize_redirect(self.request, provider, next_url=self._next_url(), login_hint=email)
+            except sso.SsoFailed as failure:
+                return self.render_to_response(self.get_context_data(form=form, error=failure.message), status=502)
+        if not password:
+            form.add_error("password", forms.Field.default_error_messages["required"])
+            return self.form_invalid(form)
         try:
-            user = login.check_password(
-                email=form.cleaned_data["email"], password=form.cleaned_data["password"], request=self.request
-            )
-        except (InvalidCredentials, TooManyAttempts) as error:
+            user = login.check_password(email=email, password=password, request=self.request)
+        except (InvalidCredentials, TooManyAttempts, SsoRequired) as error:
             return self.refused(form, error)
         return self.advance(user)
+
+
+@method_decorator(private_page, name="dispatch")
+class SsoCallbackView(LanguageMixin, View):
+    """``GET /v2/oauth/sso/callback``: the identity provider sends the browser back here. A verified identity is
+    signed in and the sign-in resumes where it started (the authorization request, then consent); anything else
+    is the login page again with the reason, and nobody is signed in."""
+
+    def get(self, request, *args, **kwargs):
+        pending = sso.take_pending(request)
+        if pending is None:
+            return self._failed(_("This sign-in has expired or was not started here. Sign in again."), next_url="")
+        try:
+            user = sso.complete(request, pending.provider)
+        except (sso.SsoFailed, SsoRefused) as failure:
+            return self._failed(failure.message, next_url=pending.next_url)
+        login.finish_sso_sign_in(user)
+        request.session.pop(PENDING_SESSION_KEY, None)
+        django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(safe_next_url(request, pending.next_url))
+
+    def _failed(self, message: str, *, next_url: str):
+        """The login page's form, posting to the login page with the sign-in's ``next``, under the reason."""
+        params = {"next": next_url} if next_url else {}
+        if self.request.GET.get("lang"):
+            params["lang"] = self.request.GET["lang"]
+        action = reverse("oauth:login") + (f"?{urlencode(params)}" if params else "")
+        context = {"view": LoginView, "form": LoginForm(), "error": message, "form_action": action}
+        return TemplateResponse(self.request, "oauth/sign_in_step.html", context, status=400)
 
 
 class SecondFactorView(SignInStep):

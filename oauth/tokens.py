@@ -12,6 +12,7 @@ import jwt
 from django.conf import settings
 
 from oauth.keys import ALGORITHM, signing_key
+from oauth.scopes import roles_of
 
 CLIENT = "client"
 USER = "user"
@@ -40,7 +41,7 @@ def access_token_claims(*, client, user, scopes: list[str], expires_in: int) -> 
         "client_id": client.client_id,
         "org": str(org),
         # Scopes are roles here: the granted scope is the caller's roles, narrowed by the request's `scope`.
-        "roles": sorted(scopes),
+        "roles": roles_of(scopes),
         "scope": " ".join(sorted(scopes)),
         **({"rate_limit": rate_limit} if rate_limit else {}),
     }

@@ -14,6 +14,8 @@ urlpatterns = [
     path("v2/oauth/login/code", sign_in_views.SecondFactorView.as_view(), name="login-second-factor"),
     path("v2/oauth/login/new-password", sign_in_views.NewPasswordView.as_view(), name="login-new-password"),
     path("v2/oauth/two-step", sign_in_views.TotpEnrolmentView.as_view(), name="totp"),
+    path("v2/oauth/sso/callback", sign_in_views.SsoCallbackView.as_view(), name="sso-callback"),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path(".well-known/oauth-authorization-server", views.authorization_server_metadata, name="metadata"),
+    path(".well-known/openid-configuration", views.openid_configuration, name="openid-configuration"),
 ]

@@ -5,6 +5,7 @@ where the contract names an error, the hook raises it (``oauth.errors``) instead
 oauthlib would answer with its generic code. The sign-in rules themselves are in ``oauth.login``.
 """
 
+from django.conf import settings
 from django.utils import timezone
 from oauth2_provider import oauth2_validators
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
@@ -109,6 +110,20 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         login.check_client_allowed(user, client)
         request.user = user
         return True
+
+    # --- OpenID Connect (this deployment as an organisation's identity provider) -----------------------------
+
+    def get_oidc_issuer_endpoint(self, request):
+        """The ID token's ``iss``: the same issuer as the access tokens' and the discovery document's."""
+        return settings.OAUTH_ISSUER
+
+    def get_additional_claims(self, request):
+        """OpenID Connect Core §5.4: ``email`` with the ``email`` scope, ``name`` with ``profile``. No
+        ``email_verified``: administrators type addresses in, nothing here proves them."""
+        claims = {"email": request.user.email}
+        if request.user.full_name:
+            claims["name"] = request.user.full_name
+        return claims
 
     # --- Refresh tokens -----------------------------------------------------------------------------------------
 

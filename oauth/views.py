@@ -22,7 +22,7 @@ from oauthlib.oauth2 import OAuth2Error
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oauth import keys, revocation
+from oauth import keys, login, revocation, sso
 from oauth.errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
 from oauth.forms import ConsentForm
 from oauth.scopes import RoleScopes, user_roles
@@ -84,13 +84,24 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
             self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
+        # OpenID Connect Core §3.1.2.1: a login_hint whose domain has single sign-on skips the login page.
+        provider = login.sso_provider(self.request.GET.get("login_hint", ""))
+        if provider is not None:
+            try:
+                return sso.authorize_redirect(
+                    self.request, provider, next_url=self.request.get_full_path(),
+                    login_hint=self.request.GET["login_hint"],
+                )
+            except sso.SsoFailed:
+                pass  # the login page, which shows why when the address is submitted
         return redirect_to_login(self.request.get_full_path(), sign_in_url(self.request), "next")
 
     def validate_authorization_request(self, request):
         scopes, credentials = super().validate_authorization_request(request)
         if request.user.is_authenticated:
+            application = get_application_model().objects.filter(client_id=credentials.get("client_id")).first()
             try:
-                scopes = user_roles(request.user, requested=request.GET.get("scope"))
+                scopes = user_roles(request.user, requested=request.GET.get("scope"), application=application)
             except OAuth2Error as error:
                 raise OAuthToolkitError(error=error) from None
         return scopes, credentials
@@ -136,28 +147,44 @@ def jwks(request):
 @cache_control(public=True, max_age=300)
 def authorization_server_metadata(request):
     """RFC 8414 metadata."""
+    return JsonResponse(_metadata(request))
 
+
+@cache_control(public=True, max_age=300)
+def openid_configuration(request):
+    """OpenID Connect Discovery 1.0: the RFC 8414 metadata plus what a relying party needs to verify ID tokens.
+    ID tokens are signed with the RS256 key of ``OIDC_RSA_PRIVATE_KEY`` (django-oauth-toolkit's), published at the
+    same JWKS endpoint as the access tokens' key."""
+    return JsonResponse(
+        {
+            **_metadata(request),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [keys.ID_TOKEN_ALGORITHM],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "email", "name"],
+        }
+    )
+
+
+def _metadata(request) -> dict:
     def url(name):
         return request.build_absolute_uri(reverse(name))
 
-    return JsonResponse(
-        {
-            "issuer": settings.OAUTH_ISSUER,
-            "authorization_endpoint": url("oauth:authorize"),
-            "token_endpoint": url("oauth:token"),
-            "revocation_endpoint": url("oauth:revoke"),
-            "jwks_uri": url("oauth:jwks"),
-            "response_types_supported": ["code"],
-            "grant_types_supported": sorted(Server.GRANT_TYPES),
-            "code_challenge_methods_supported": [S256],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "revocation_endpoint_auth_methods_supported": ["none"],
-            "ui_locales_supported": [code for code, _name in settings.LANGUAGES],
-            "scopes_supported": sorted(RoleScopes().get_all_scopes()),
-            "token_endpoint_auth_signing_alg_values_supported": [keys.ALGORITHM],
-            "service_documentation": request.build_absolute_uri("/api/v1/docs"),
-        }
-    )
+    return {
+        "issuer": settings.OAUTH_ISSUER,
+        "authorization_endpoint": url("oauth:authorize"),
+        "token_endpoint": url("oauth:token"),
+        "revocation_endpoint": url("oauth:revoke"),
+        "jwks_uri": url("oauth:jwks"),
+        "response_types_supported": ["code"],
+        "grant_types_supported": sorted(Server.GRANT_TYPES),
+        "code_challenge_methods_supported": [S256],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "ui_locales_supported": [code for code, _name in settings.LANGUAGES],
+        "scopes_supported": sorted(RoleScopes().get_all_scopes()),
+        "token_endpoint_auth_signing_alg_values_supported": [keys.ALGORITHM],
+        "service_documentation": request.build_absolute_uri("/api/v1/docs"),
+    }
 
 
 class MeView(APIView):

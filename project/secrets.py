@@ -32,3 +32,13 @@ def persistent_file(path: Path, make) -> bytes:
 
 def persistent_secret(path: Path) -> str:
     return persistent_file(path, lambda: secrets.token_urlsafe(50).encode()).decode().strip()
+
+
+def rsa_private_key_pem() -> bytes:
+    """A new RSA 2048 private key (PKCS #8 PEM): what OpenID Connect ID tokens are signed with (RS256)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from project.secrets import persistent_secret
+from project.secrets import persistent_file, persistent_secret, rsa_private_key_pem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -161,6 +161,11 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    # OpenID Connect provider: clients given an ID-token algorithm (RS256) get ID tokens, so this deployment can be
+    # an organisation's identity provider for another. Other clients are unaffected.
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": os.environ.get("OIDC_RSA_PRIVATE_KEY")
+    or persistent_file(VAR_DIR / "oidc-rsa-key.pem", rsa_private_key_pem).decode(),
 }
 
 # Access tokens are JWTs signed with this key (PEM, EC P-256). Without one, development generates and keeps one.

@@ -149,14 +149,13 @@ def test_the_genuine_token_gets_in(door, genuine):
     assert door.write(genuine) == "ok"
 
 
-@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
-def test_alg_none_is_refused(door, genuine, alg):
-    header = {**header_of(genuine), "alg": alg}
-    assert door.read(compact(header, claims_of(genuine))) == "unauthenticated"
-    # With the original signature left on, too.
-    assert door.read(compact(header, claims_of(genuine), base64.urlsafe_b64decode(genuine.split(".")[2] + "=="))) == (
-        "unauthenticated"
-    )
+def test_alg_none_is_refused(door, genuine):
+    signature = base64.urlsafe_b64decode(genuine.split(".")[2] + "==")
+    for alg in ("none", "None", "NONE", "nOnE"):
+        header = {**header_of(genuine), "alg": alg}
+        assert door.read(compact(header, claims_of(genuine))) == "unauthenticated", alg
+        # With the original signature left on, too.
+        assert door.read(compact(header, claims_of(genuine), signature)) == "unauthenticated", alg
 
 
 def test_hs256_signed_with_the_published_public_key_is_refused(door, genuine, live_server):
@@ -190,37 +189,32 @@ def test_an_embedded_key_is_not_trusted(door, genuine):
     assert door.read(jwt.encode(claims_of(genuine), attacker, algorithm="ES256", headers=headers)) == "unauthenticated"
 
 
-@pytest.mark.parametrize("kid", ["unknown-kid", "", None, 42, ["x"], {"kid": "x"}, "../../etc/passwd", "x" * 3000])
-def test_an_unknown_kid_is_refused(door, app_client, kid):
-    header = {"alg": "ES256", "typ": "JWT", "kid": kid} if kid is not None else {"alg": "ES256", "typ": "JWT"}
-    genuine = factories.bearer_for(app_client.client)
-    # Properly signed by our key: only the kid is wrong, so nothing but the kid lookup can refuse it.
-    forged = es256(header, claims_of(genuine), signing_key().private_key)
-    if isinstance(kid, str) and len(kid) < 100:
-        assert header_of(forged).get("kid") == kid
-    assert door.read(forged) == "unauthenticated"
+def test_an_unknown_kid_is_refused(door, genuine):
+    for kid in ("unknown-kid", "", None, 42, ["x"], {"kid": "x"}, "../../etc/passwd", "x" * 3000):
+        header = {"alg": "ES256", "typ": "JWT", "kid": kid} if kid is not None else {"alg": "ES256", "typ": "JWT"}
+        # Properly signed by our key: only the kid is wrong, so nothing but the kid lookup can refuse it.
+        forged = es256(header, claims_of(genuine), signing_key().private_key)
+        assert door.read(forged) == "unauthenticated", kid
 
 
-@pytest.mark.parametrize(
-    "claims",
-    [
+def test_wrong_issuer_or_audience_is_refused(door, genuine, settings):
+    """Signed with our own key, so that only the claim can refuse them (an issuer bug, or a token for another API
+    of the same issuer): the claim must be exactly ours."""
+    issuer, audience = settings.OAUTH_ISSUER, settings.OAUTH_AUDIENCE
+    wrong = [
         {"iss": "https://evil.example"},
-        {"iss": "{issuer}/"},
-        {"iss": ["{issuer}"]},
+        {"iss": f"{issuer}/"},
+        {"iss": [issuer]},
         {"iss": None},
         {"aud": "another-api"},
         {"aud": ["another-api"]},
+        {"aud": f"{audience} "},
         {"aud": []},
         {"aud": None},
-    ],
-    ids=["wrong-iss", "iss-trailing-slash", "iss-list", "null-iss", "wrong-aud", "wrong-aud-list", "empty-aud", "null-aud"],
-)
-def test_wrong_issuer_or_audience_is_refused(door, genuine, settings, claims):
-    """Signed with our own key, so that only the claim can refuse them (an issuer bug, or a token for another API
-    of the same issuer): the claim must be exactly ours."""
-    claims = json.loads(json.dumps(claims).replace("{issuer}", settings.OAUTH_ISSUER))
-    forged = es256(header_of(genuine), {**claims_of(genuine), **claims}, signing_key().private_key)
-    assert door.read(forged) == "unauthenticated"
+    ]
+    for claims in wrong:
+        forged = es256(header_of(genuine), {**claims_of(genuine), **claims}, signing_key().private_key)
+        assert door.read(forged) == "unauthenticated", claims
 
 
 def test_an_expired_token_is_refused(door, app_client):
@@ -230,39 +224,35 @@ def test_an_expired_token_is_refused(door, app_client):
     )
 
 
-@pytest.mark.parametrize("claim", ["nbf", "iat"])
-def test_a_token_not_yet_valid_is_refused(door, app_client, claim):
-    assert door.read(factories.bearer_for(app_client.client, **{claim: int(time.time()) + 600})) == "unauthenticated"
+def test_a_token_not_yet_valid_is_refused(door, app_client):
+    for claim in ("nbf", "iat"):
+        token = factories.bearer_for(app_client.client, **{claim: int(time.time()) + 600})
+        assert door.read(token) == "unauthenticated", claim
 
 
-@pytest.mark.parametrize("claim", ["exp", "iat", "jti", "org", "roles", "aud", "iss", "sub"])
-def test_a_token_without_a_required_claim_is_refused(door, app_client, claim):
-    claims = claims_of(factories.bearer_for(app_client.client))
-    del claims[claim]
-    assert door.read(sign(claims)) == "unauthenticated"
+def test_a_token_without_a_required_claim_is_refused(door, genuine):
+    for claim in ("exp", "iat", "jti", "org", "roles", "aud", "iss", "sub", "client_id", "scope"):
+        claims = claims_of(genuine)
+        del claims[claim]
+        assert door.read(sign(claims)) == "unauthenticated", claim
 
 
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda claims: claims.update(roles=["insights:read", "insights:write"]),
-        lambda claims: claims.update(scope="insights:read insights:write"),
-        lambda claims: claims.update(exp=claims["exp"] + 86400),
-        lambda claims: claims.update(org="00000000-0000-0000-0000-000000000000"),
-        lambda claims: claims.update(sub_type="user"),
-    ],
-    ids=["roles", "scope", "exp", "org", "sub_type"],
-)
-def test_tampered_claims_are_refused(door, org, tamper):
+def test_tampered_claims_are_refused(door, org):
     """A read-only token whose payload is edited and re-encoded, keeping the original signature."""
     read_only = factories.bearer_for(factories.make_client(org, roles=["insights:read"]).client)
     assert door.write(read_only) == "forbidden"  # the control: the genuine token may not write
     header, _, signature = read_only.split(".")
-    claims = claims_of(read_only)
-    tamper(claims)
-    forged = f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
-    assert door.read(forged) == "unauthenticated"
-    assert door.write(forged) == "unauthenticated"
+    tampered = [
+        {"roles": ["insights:read", "insights:write"]},
+        {"scope": "insights:read insights:write"},
+        {"exp": claims_of(read_only)["exp"] + 86400},
+        {"org": "00000000-0000-0000-0000-000000000000"},
+        {"sub_type": "user"},
+    ]
+    for change in tampered:
+        forged = f"{header}.{b64(json.dumps({**claims_of(read_only), **change}).encode())}.{signature}"
+        assert door.read(forged) == "unauthenticated", change
+        assert door.write(forged) == "unauthenticated", change
     assert not Query.objects.filter(user_query="forged").exists()
 
 

@@ -1,0 +1,130 @@
+"""Single sign-on settings of an organisation, and the accounts its identity provider signs in.
+
+Writes and reads of ``SsoProvider`` live here; the admin, ``configure_sso`` and the sign-in code call them. The
+protocol itself (OpenID Connect with Authlib) is ``oauth.sso``; the rule deciding who may use a password is
+``oauth.login``.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from accounts import encryption
+from accounts.models import Organization, SsoDomain, SsoProvider, User
+from accounts.services import roles_by_name
+
+# The purpose the secret's key is derived for (accounts.encryption); changing it makes stored secrets unreadable.
+SECRET_PURPOSE = "accounts.sso.client-secret"
+
+
+class SsoRefused(Exception):
+    """The provider vouched for someone this organisation does not let in; ``message`` says why, for the page."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def callback_url() -> str:
+    """Where providers send people back (``oauth.sign_in_views.SsoCallbackView``); registered at each provider."""
+    return settings.OAUTH_ISSUER.rstrip("/") + reverse("oauth:sso-callback")
+
+
+def domain_of(email: str) -> str:
+    return email.rpartition("@")[2].strip().lower()
+
+
+def provider_for_email(email: str) -> SsoProvider | None:
+    """The provider the address's domain routes to, or ``None`` for an address that signs in with a password."""
+    domain = domain_of(email or "")
+    if not domain or "\x00" in domain:
+        return None
+    return (
+        SsoProvider.objects.filter(domains__domain=domain).select_related("organization").first()
+    )
+
+
+def client_secret(provider: SsoProvider) -> str | None:
+    """The clear secret, to send to the provider; ``None`` if it is unreadable (``SECRET_KEY`` rotated)."""
+    return encryption.decrypt(provider.client_secret_encrypted, purpose=SECRET_PURPOSE)
+
+
+def set_client_secret(provider: SsoProvider, secret: str) -> None:
+    """Keep ``secret`` encrypted on ``provider`` (saved by the caller). Nothing ever reads it back for display."""
+    provider.client_secret_encrypted = encryption.encrypt(secret, purpose=SECRET_PURPOSE)
+
+
+def normalized_domains(domains: list[str]) -> list[str]:
+    return sorted({domain.strip().lower().lstrip("@") for domain in domains if domain.strip()})
+
+
+@transaction.atomic
+def sso_configure(
+    *,
+    organization: Organization,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    domains: list[str],
+    mandatory: bool = False,
+    provision_users: bool = True,
+    default_roles: list[str] = (),
+) -> SsoProvider:
+    """Create or replace ``organization``'s provider and its domains.
+
+    Raises ``ValidationError`` for an insecure issuer, a malformed domain or one that already routes to another
+    organisation, and ``UnknownRoles`` for an unknown default role.
+    """
+    domains = normalized_domains(domains)
+    if not domains:
+        raise ValidationError("At least one email domain routes to the provider.")
+    if not client_secret:
+        raise ValidationError("The client secret is required.")
+    provider = SsoProvider.objects.filter(organization=organization).first() or SsoProvider(organization=organization)
+    provider.issuer = issuer.strip()
+    provider.client_id = client_id.strip()
+    provider.mandatory = mandatory
+    provider.provision_users = provision_users
+    set_client_secret(provider, client_secret)
+    provider.full_clean()
+    provider.save()
+    provider.default_roles.set(roles_by_name(list(default_roles)))
+    provider.domains.exclude(domain__in=domains).delete()
+    for domain in domains:
+        if not provider.domains.filter(domain=domain).exists():
+            row = SsoDomain(provider=provider, domain=domain)
+            row.full_clean()
+            row.save()
+    return provider
+
+
+@transaction.atomic
+def sso_user_for_claims(provider: SsoProvider, *, email: str, full_name: str = "") -> User:
+    """The account the provider just vouched for: the existing one with that address, or, when the provider
+    provisions users, a new one in its organisation with the default roles and no usable password.
+
+    Only addresses in the provider's own domains are accepted, so an organisation's provider can never sign in,
+    or create, an account of another organisation. Raises ``SsoRefused``.
+    """
+    email = User.objects.normalize_email(email).lower()
+    if not provider.domains.filter(domain=domain_of(email)).exists():
+        raise SsoRefused("The identity provider vouched for an address outside this organisation's domains.")
+    user = User.objects.filter(email=email).select_related("organization").first()
+    if user is not None:
+        if user.organization_id != provider.organization_id or not user.is_active:
+            raise SsoRefused("This account cannot sign in here. Ask your administrator.")
+        return user
+    if not provider.provision_users:
+        raise SsoRefused("There is no account for this address. Ask your administrator for one.")
+    user = User(organization_id=provider.organization_id, email=email, full_name=full_name[:200])
+    user.set_unusable_password()  # signs in through the provider only
+    user.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # The same person's other tab signed in first and created the account: use it.
+        return sso_user_for_claims(provider, email=email, full_name=full_name)
+    user.roles.set(provider.default_roles.all())
+    return user
