@@ -193,5 +193,6 @@ def test_discovery_and_keys(live_server):
     assert metadata["token_endpoint"].endswith("/oauth2/token")
     assert "client_credentials" in metadata["grant_types_supported"]
     keys = requests.get(metadata["jwks_uri"], timeout=10).json()["keys"]
-    assert [key["alg"] for key in keys] == ["ES256"]
+    # Access tokens are ES256; OpenID Connect ID tokens (single sign-on's identity-provider side) are RS256.
+    assert [key["alg"] for key in keys] == ["ES256", "RS256"]
     assert all("d" not in key for key in keys), "the JWKS must never publish the private part"
