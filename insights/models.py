@@ -140,3 +140,23 @@ class Event(TrackedDocument):
 
     def __str__(self):
         return self.event_id
+
+
+class Maintenance(models.Model):
+    """The maintenance switch an administrator flips at run time (admin, ``manage.py maintenance``): one row.
+
+    It is in the database because that is what every server process, on every machine, already shares; read
+    through ``insights.maintenance``. No row means off.
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    on = models.BooleanField(default=False, help_text="While on, tracking answers 503 / UNAVAILABLE; reads go on.")
+    changed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "maintenance mode"
+
+    def __str__(self):
+        return f"Maintenance mode {'on' if self.on else 'off'}"

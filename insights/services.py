@@ -1,8 +1,8 @@
 """Writes: track UBI queries and events for the principal's organisation.
 
 REST views and the gRPC servicer are thin adapters over these functions. Inputs are plain dicts exactly as a JSON
-body gives them; each function checks the role first, then validates (``insights.validation``), then stores, and
-raises only ``project.errors`` exceptions.
+body gives them; each function checks the role first, then that maintenance mode is off (``Unavailable``), then
+validates (``insights.validation``), then stores, and raises only ``project.errors`` exceptions.
 
 Retries are safe: a document whose identifier (``query_id``, or a client-chosen ``event_id``) is already stored
 with the same content succeeds again and stores nothing; with different content it is ``Conflict``. "Same content"
@@ -17,7 +17,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from insights import validation
+from insights import maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
 from project.errors import Conflict
@@ -37,7 +37,7 @@ def track_query(principal: Principal, *, query: dict) -> str:
     ``Conflict`` when the ``query_id`` is already tracked in this organisation with different content (the same
     content succeeds and stores nothing). Another organisation's queries never collide with it.
     """
-    require_role(principal, WRITE_ROLE)
+    _require_writer(principal)
     cleaned = validation.clean_query(query)
     chosen = "query_id" in cleaned.document
     document = cleaned.document if chosen else {**cleaned.document, "query_id": _new_id()}
@@ -60,7 +60,7 @@ def track_event(principal: Principal, *, event: dict) -> str:
     ``"event_attributes.position.ordinal"``), and ``Conflict`` when the ``event_id`` is already tracked in this
     organisation with different content.
     """
-    require_role(principal, WRITE_ROLE)
+    _require_writer(principal)
     return _track(principal, [validation.clean_event(event)])[0]
 
 
@@ -73,8 +73,14 @@ def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
     ``InvalidInput``. Raises ``PermissionDenied`` without ``insights:write`` and ``Conflict`` when an
     ``event_id`` is already tracked with different content. One transaction, one bulk insert.
     """
-    require_role(principal, WRITE_ROLE)
+    _require_writer(principal)
     return _track(principal, validation.clean_events(events))
+
+
+def _require_writer(principal: Principal) -> None:
+    """Every write's first step: ``PermissionDenied`` without ``insights:write``, ``Unavailable`` in maintenance."""
+    require_role(principal, WRITE_ROLE)
+    maintenance.refuse_writes()
 
 
 def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> list[str]:

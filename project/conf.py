@@ -42,7 +42,7 @@ DEFAULTS = {
     # How many reverse proxies in front append to X-Forwarded-For. 0: the address is REMOTE_ADDR, and
     # X-Forwarded-For, which any caller can write, is ignored.
     "TRUSTED_PROXY_COUNT": 0,
-    # Maintenance (project/maintenance.py): while on, tracking (REST and gRPC) answers 503 / UNAVAILABLE with this
+    # Maintenance (insights/maintenance.py): while on, tracking (REST and gRPC) answers 503 / UNAVAILABLE with this
     # Retry-After; reads go on. Also switchable at run time, for every process, by `manage.py maintenance on`.
     "MAINTENANCE_MODE": False,
     "MAINTENANCE_RETRY_AFTER_SECONDS": 60,
