@@ -35,6 +35,8 @@ import requests
 
 PROJECT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+# The environment variables of every rate limit (project/conf.py); "off" turns one off.
+RATE_LIMITS = ("RATE_LIMIT_CLIENT", "RATE_LIMIT_USER", "TOKEN_RATE_LIMIT_PER_CLIENT", "TOKEN_RATE_LIMIT_PER_ADDRESS")
 
 
 def free_port() -> int:
@@ -78,7 +80,7 @@ class Result:
 class Servers:
     """The production setup on a scratch PostgreSQL database: gunicorn (project and bare reference) and grpcserver."""
 
-    def __init__(self, admin_url: str, redis_url: str, seconds: int):
+    def __init__(self, admin_url: str, redis_url: str, *, rate_limits: dict | None = None):
         self.database = f"ubi_bench_{os.getpid()}"
         self.admin_url = admin_url
         self.database_url = admin_url.rsplit("/", 1)[0] + "/" + self.database
@@ -97,6 +99,8 @@ class Servers:
             "WEB_CONCURRENCY": str(cores * 2),
             "GRPC_PROCESSES": str(cores),
             "DJANGO_SETTINGS_MODULE": "project.settings",
+            # Throughput is measured without the rate limiter in the way (bench/soak.py measures it on).
+            **(rate_limits or {name: "off" for name in RATE_LIMITS}),
         }
         self.processes: list[subprocess.Popen] = []
 
@@ -305,7 +309,7 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
 
-    with Servers(args.admin_database_url, args.redis_url, args.seconds) as servers:
+    with Servers(args.admin_database_url, args.redis_url) as servers:
         results = measure_http(servers, args.seconds)
         results += measure_grpc(servers, args.seconds)
         time.sleep(2)  # let requests that were in flight when a load generator stopped finish
