@@ -11,8 +11,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
 
 from accounts import services, sso
+from accounts.admin_audit import AuditedAdmin
 from accounts.admin_scope import OrganizationScopedAdmin
-from accounts.models import AppClient, Organization, Role, SsoDomain, SsoProvider, User
+from accounts.models import AppClient, AuditEvent, Organization, Role, SsoDomain, SsoProvider, User
 
 
 @admin.register(Organization)
@@ -30,7 +31,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(AuditedAdmin):
     list_display = ("name", "description")
 
     # Roles are platform-wide: changing one changes every organisation's tokens, so only superusers may.
@@ -210,3 +211,27 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
         if form.cleaned_data.get("client_secret"):
             sso.set_client_secret(obj, form.cleaned_data["client_secret"])
         super().save_model(request, obj, form, change)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(OrganizationScopedAdmin):
+    """The audit trail (``accounts.audit``), read-only for everybody, superusers included: a trail that can be
+    edited proves nothing. Staff see their organisation's events; platform-wide ones (roles) only superusers."""
+
+    list_display = ("created", "actor", "action", "object_type", "object_repr", "organization")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor", "object_type", "object_id", "object_repr")
+    fields = readonly_fields = (
+        "created", "organization", "actor", "actor_user", "actor_client", "action", "object_type", "object_id",
+        "object_repr", "changes",
+    )
+    list_select_related = ("organization",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

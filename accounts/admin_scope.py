@@ -1,12 +1,13 @@
 """Staff of one organisation administer only that organisation; superusers administer all of them."""
 
-from django.contrib import admin
+from accounts.admin_audit import AuditedAdmin
 
 
-class OrganizationScopedAdmin(admin.ModelAdmin):
+class OrganizationScopedAdmin(AuditedAdmin):
     """A ModelAdmin whose rows belong to an organisation through ``organization_path``.
 
-    Non-superusers see, and can pick, only their own organisation; objects they create land in it.
+    Non-superusers see, and can pick, only their own organisation; objects they create land in it. What is done
+    through it is in the audit trail.
     """
 
     organization_path = "organization"

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import DomainNameValidator
 from django.db import models
 from django.utils import timezone
@@ -235,3 +236,44 @@ class SsoDomain(models.Model):
 
     def clean(self):
         self.domain = self.domain.strip().lower()
+
+
+class AuditEvent(models.Model):
+    """Who created, changed, deleted or revoked a client, role, user, organisation or token, and when.
+
+    Written by ``accounts.audit.record`` (services, the admin, token revocation) and never changed afterwards. It
+    outlives what it describes: the actor and the object are also kept as text, and the organisation is nulled,
+    not cascaded, when it goes. ``changes`` holds no secret or hash (``accounts.audit.SHOWN_FIELDS``).
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created"
+        CHANGED = "changed"
+        DELETED = "deleted"
+        REVOKED = "revoked"
+
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    # Empty for platform-wide objects (roles): only superusers see those.
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    actor = models.CharField(max_length=300, editable=False, help_text="A user, an app client, or a command.")
+    actor_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    actor_client = models.ForeignKey(
+        AppClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    action = models.CharField(max_length=20, choices=Action.choices, editable=False)
+    object_type = models.CharField(max_length=100, editable=False)
+    object_id = models.CharField(max_length=100, editable=False)
+    object_repr = models.CharField(max_length=300, editable=False)
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder, editable=False)
+
+    class Meta:
+        verbose_name = "audit event"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["organization", "-created"], name="auditevent_org_created")]
+
+    def __str__(self):
+        return f"{self.actor} {self.action} {self.object_type} {self.object_repr}"

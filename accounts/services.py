@@ -10,8 +10,8 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from accounts import totp
-from accounts.models import AppClient, Organization, Role, User
+from accounts import audit, totp
+from accounts.models import AppClient, AuditEvent, Organization, Role, User
 
 
 class UnknownRoles(ValueError):
@@ -28,7 +28,9 @@ def roles_by_name(names: list[str]) -> list[Role]:
 
 
 def organization_get_or_create(*, name: str) -> Organization:
-    organization, _created = Organization.objects.get_or_create(name=name)
+    organization, created = Organization.objects.get_or_create(name=name)
+    if created:
+        audit.record(AuditEvent.Action.CREATED, organization, changes=audit.field_changes(organization, ["name"]))
     return organization
 
 
@@ -96,17 +98,32 @@ def _save_client(client: AppClient, *, roles: list[str]) -> None:
     client.full_clean()
     client.save()
     client.roles.set(roles_by_name(list(roles)))
+    audit.record(AuditEvent.Action.CREATED, client, changes=audit.field_changes(client, CLIENT_CREATION_FIELDS))
+
+
+CLIENT_CREATION_FIELDS = (
+    "name", "client_type", "authorization_grant_type", "roles", "redirect_uris", "require_authorization_code_flow",
+    "rate_limit",
+)
 
 
 @transaction.atomic
 def tokens_revoke_all(*, client: AppClient | None = None, user=None) -> None:
     """End every token of a client or a user being deactivated.
 
-    Deleting the access-token rows is what puts them on the revocation list every server process checks.
+    Deleting the access-token rows is what puts them on the revocation list every server process checks. One
+    audit event on the principal counts what ended; none when it held nothing.
     """
     owner = {"application": client} if client is not None else {"user": user}
-    get_refresh_token_model().objects.filter(revoked__isnull=True, **owner).update(revoked=timezone.now())
-    get_access_token_model().objects.filter(**owner).delete()
+    refresh_tokens = get_refresh_token_model().objects.filter(revoked__isnull=True, **owner).update(
+        revoked=timezone.now()
+    )
+    access_token_model = get_access_token_model()
+    _total, deleted = access_token_model.objects.filter(**owner).delete()
+    access_tokens = deleted.get(access_token_model._meta.label, 0)
+    if access_tokens or refresh_tokens:
+        changes = {"access_tokens": access_tokens, "refresh_tokens": refresh_tokens}
+        audit.record(AuditEvent.Action.REVOKED, client if client is not None else user, changes=changes)
 
 
 def principal_saved(sender, instance, created, **kwargs):
@@ -137,6 +154,9 @@ def user_create(
     user.full_clean()
     user.save()
     user.roles.set(roles_by_name(list(roles)))
+    audit.record(
+        AuditEvent.Action.CREATED, user, changes=audit.field_changes(user, ["email", "roles", "is_service_account"])
+    )
     return user
 
 
@@ -149,6 +169,7 @@ def password_change(user: User, *, new_password: str) -> None:
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    audit.record(AuditEvent.Action.CHANGED, user, changes={"fields": ["password"]}, actor=user)
 
 
 def totp_begin_enrolment(user: User) -> str:
@@ -172,6 +193,7 @@ def totp_confirm(user: User, *, code: str) -> bool:
         return False
     user.totp_confirmed_at = timezone.now()
     user.save(update_fields=["totp_confirmed_at"])
+    _record_two_step_change(user, actor=user)
     return True
 
 
@@ -180,6 +202,7 @@ def totp_enable(user: User) -> str:
     secret = totp_begin_enrolment(user)
     user.totp_confirmed_at = timezone.now()
     user.save(update_fields=["totp_confirmed_at"])
+    _record_two_step_change(user)
     return secret
 
 
@@ -189,6 +212,12 @@ def totp_reset(user: User) -> None:
     user.totp_confirmed_at = None
     user.totp_last_step = None
     user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+    _record_two_step_change(user)
+
+
+def _record_two_step_change(user: User, *, actor: User | None = None) -> None:
+    changes = {"fields": ["two_step_verification"], "two_step_verification": user.has_totp}
+    audit.record(AuditEvent.Action.CHANGED, user, changes=changes, actor=actor)
 
 
 def totp_verify(user: User, *, code: str) -> bool:

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts import encryption
-from accounts.models import Organization, SsoDomain, SsoProvider, User
+from accounts import audit, encryption
+from accounts.models import AuditEvent, Organization, SsoDomain, SsoProvider, User
 from accounts.services import roles_by_name
 
 # The purpose the secret's key is derived for (accounts.encryption); changing it makes stored secrets unreadable.
@@ -82,6 +82,7 @@ def sso_configure(
     if not client_secret:
         raise ValidationError("The client secret is required.")
     provider = SsoProvider.objects.filter(organization=organization).first() or SsoProvider(organization=organization)
+    action = AuditEvent.Action.CHANGED if provider.pk else AuditEvent.Action.CREATED
     provider.issuer = issuer.strip()
     provider.client_id = client_id.strip()
     provider.mandatory = mandatory
@@ -96,7 +97,12 @@ def sso_configure(
             row = SsoDomain(provider=provider, domain=domain)
             row.full_clean()
             row.save()
+    changes = audit.field_changes(provider, [*AUDITED_SSO_FIELDS, "client_secret"])
+    audit.record(action, provider, changes={**changes, "domains": domains})
     return provider
+
+
+AUDITED_SSO_FIELDS = ("issuer", "client_id", "mandatory", "provision_users", "default_roles")
 
 
 @transaction.atomic
@@ -127,4 +133,6 @@ def sso_user_for_claims(provider: SsoProvider, *, email: str, full_name: str = "
         # The same person's other tab signed in first and created the account: use it.
         return sso_user_for_claims(provider, email=email, full_name=full_name)
     user.roles.set(provider.default_roles.all())
+    changes = audit.field_changes(user, ["email", "full_name", "roles"])
+    audit.record(AuditEvent.Action.CREATED, user, changes=changes, actor=f"single sign-on {provider.issuer}")
     return user

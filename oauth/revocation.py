@@ -14,6 +14,8 @@ from django.core.cache import caches
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model, revoke_access_token
 
+from accounts import audit
+from accounts.models import AuditEvent
 from oauth.tokens import token_checksum
 
 KEY_PREFIX = "revoked:"
@@ -40,16 +42,33 @@ def access_token_deleted(sender, instance, **kwargs):
 def revoke_token(token: str) -> None:
     """End ``token``, an access or a refresh token; an unknown one is ignored (RFC 7009 §2.2).
 
-    An access token goes with the refresh token issued beside it (django-oauth-toolkit's shared revoke path). A
-    refresh token takes its whole family with it, so every access token ever derived from it ends too. Deleting
-    the access-token rows is what puts them on the revocation list above.
+    Whoever presents a token may end it, so its owner (its user, or its client) is the actor of the audit event.
     """
-    refresh_token_model = get_refresh_token_model()
     checksum = token_checksum(token)
     for access_token in get_access_token_model().objects.filter(token_checksum=checksum):
-        revoke_access_token(access_token)
-    for refresh_token in refresh_token_model.objects.filter(token_checksum=checksum):
-        if refresh_token.token_family:
-            refresh_token_model.revoke_family(refresh_token.token_family)
-        else:
-            refresh_token.revoke()
+        revoke_access(access_token, actor=audit.owner_of(access_token))
+    for refresh_token in get_refresh_token_model().objects.filter(token_checksum=checksum):
+        revoke_refresh(refresh_token, actor=audit.owner_of(refresh_token))
+
+
+def revoke_access(access_token, *, actor=None) -> None:
+    """End an access token and the refresh token issued beside it (django-oauth-toolkit's shared revoke path).
+
+    Deleting the access-token row is what puts it on the revocation list above. ``actor`` as in
+    ``accounts.audit.record``.
+    """
+    audit.record(AuditEvent.Action.REVOKED, access_token, actor=actor)
+    revoke_access_token(access_token)
+
+
+def revoke_refresh(refresh_token, *, actor=None) -> None:
+    """End a refresh token with its whole family, so every access token ever derived from it ends too.
+
+    Revoking one already revoked records nothing: it changes nothing.
+    """
+    if refresh_token.revoked is None:
+        audit.record(AuditEvent.Action.REVOKED, refresh_token, actor=actor)
+    if refresh_token.token_family:
+        get_refresh_token_model().revoke_family(refresh_token.token_family)
+    else:
+        refresh_token.revoke()

@@ -9,10 +9,10 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import services
+from accounts.audit import AuditedCommand
 from accounts.models import AppClient, User
 from project.secrets import persistent_file
 
@@ -22,7 +22,7 @@ DEMO_ADMIN = "admin@example.com"
 ROLES = ["insights:read", "insights:write"]
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create the demo organisation, admin user and app client if absent, and print their credentials."
 
     def add_arguments(self, parser):

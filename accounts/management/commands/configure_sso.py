@@ -1,13 +1,14 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts import services, sso
+from accounts.audit import AuditedCommand
 from accounts.models import Organization
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Configure an organisation's single sign-on with its own OpenID Connect provider (replacing any previous "
         "configuration), and print the callback URL to register at the provider."

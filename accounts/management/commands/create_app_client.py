@@ -2,9 +2,10 @@ import argparse
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts import services
+from accounts.audit import AuditedCommand
 from project.ratelimit import parse_rate
 
 
@@ -15,7 +16,7 @@ def rate_argument(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Create an app client in an organisation (created if needed). A machine client prints its id and secret, "
         "once; a public client for people (--public) has no secret and needs at least one --redirect-uri."

@@ -1,12 +1,13 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts import services
+from accounts.audit import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create a user (or service account) in an organisation, created if needed; optionally with a TOTP factor."
 
     def add_arguments(self, parser):
