@@ -17,7 +17,7 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from insights import maintenance, validation
+from insights import bulk, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
 from project.errors import Conflict
@@ -112,7 +112,7 @@ def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> li
 
 
 def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids: list[str]) -> None:
-    """Insert the rows not stored yet, in one transaction and one bulk insert.
+    """Insert the rows not stored yet, in one transaction and one statement (``insights.bulk``).
 
     Identifiers are nearly always new, so the rows are inserted first and nothing is looked up. Only when that
     insert collides (a retry) are ``chosen_ids``, the identifiers the client chose, looked up in one query: a
@@ -143,7 +143,7 @@ def _insert(model, rows: list) -> bool:
             rows[0].save(force_insert=True)
         else:
             with transaction.atomic():
-                model.objects.bulk_create(rows)
+                bulk.insert(model, rows)
     except IntegrityError:
         return False
     return True
