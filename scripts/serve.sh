@@ -14,11 +14,17 @@ grpc_pid=$!
 .venv/bin/gunicorn --config gunicorn.conf.py project.wsgi &
 http_pid=$!
 
-stop() {
+# Stop both servers, letting in-flight calls finish; the status is 0 only when both drained cleanly.
+stop_both() {
   kill -TERM "$http_pid" "$grpc_pid" 2>/dev/null || true
-  wait "$http_pid" "$grpc_pid" 2>/dev/null || true
+  status=0
+  wait "$http_pid" || status=$?
+  wait "$grpc_pid" || status=$?
 }
-trap stop TERM INT EXIT
+trap 'stop_both; exit "$status"' TERM INT
 echo "HTTP on http://${HTTP_ADDRESS:-127.0.0.1:8000} (admin /admin/, API reference /api/v1/docs), gRPC on ${GRPC_ADDRESS}"
-# Whichever server exits first takes the other down with it.
-wait -n "$http_pid" "$grpc_pid"
+# Whichever server exits first takes the other down with it, and the script fails, for its supervisor to see.
+first=0
+wait -n "$http_pid" "$grpc_pid" || first=$?
+stop_both
+exit $((first ? first : 1))
