@@ -2,14 +2,17 @@
 
 REST (``oauth.authentication.BearerAuthentication``) and gRPC (``grpc_api.interceptors``) both call
 ``principal_from_bearer``; services then ask ``require_role``. Verification needs no database query: the JWT's
-signature and claims, plus one lookup in the shared revocation cache.
+signature and claims (once per token and process), plus one lookup in the shared revocation cache.
 """
 
+import functools
+import time
 import uuid
 from dataclasses import dataclass
 
 import jwt
 from django.conf import settings
+from django.core.signals import setting_changed
 
 from oauth import revocation
 from oauth.keys import ALGORITHM, verification_keys
@@ -19,6 +22,8 @@ from project.errors import PermissionDenied, Unauthenticated
 
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id", "org", "roles", "scope"]
 MAX_TOKEN_LENGTH = 4096
+# Verified tokens a process remembers (``_verified``): a few per app client and signed-in person.
+VERIFIED_TOKENS_REMEMBERED = 4096
 _decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS})
 
 
@@ -50,6 +55,23 @@ def principal_from_bearer(token: str) -> Principal:
     """Verify an access token and return its principal. Raises ``Unauthenticated`` for anything but a live token."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise Unauthenticated("Missing or malformed bearer token.")
+    principal, expires_at = _verified(token)
+    if expires_at <= time.time():  # a remembered token expires like any other
+        raise Unauthenticated("The access token has expired.")
+    if revocation.is_revoked(token_checksum(token)):
+        raise Unauthenticated("The access token has been revoked.")
+    return principal
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS_REMEMBERED)
+def _verified(token: str) -> tuple[Principal, float]:
+    """The principal of a token whose signature and claims verify, and when it expires.
+
+    Checking the ES256 signature is most of the cost of authenticating a call, and a client sends the same token
+    for an hour: each process remembers the tokens it verified. Only a token that verified is remembered (errors
+    are not cached), keyed by the whole token, so nothing unverified is ever taken from here; expiry and
+    revocation are still checked on every call.
+    """
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         key = verification_keys().get(kid) if isinstance(kid, str) else None
@@ -62,9 +84,16 @@ def principal_from_bearer(token: str) -> Principal:
         raise Unauthenticated("The access token has expired.") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("The access token is invalid.") from None
-    if revocation.is_revoked(token_checksum(token)):
-        raise Unauthenticated("The access token has been revoked.")
-    return _principal_from_claims(claims)
+    return _principal_from_claims(claims), float(claims["exp"])
+
+
+def _forget_verified(*, setting, **kwargs):
+    """Tokens verified against other keys, another issuer or audience are verified again (tests change them)."""
+    if setting in {"JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "OAUTH_ISSUER", "OAUTH_AUDIENCE"}:
+        _verified.cache_clear()
+
+
+setting_changed.connect(_forget_verified)
 
 
 def _principal_from_claims(claims: dict) -> Principal:

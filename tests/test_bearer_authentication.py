@@ -4,6 +4,7 @@ import time
 
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from oauth2_provider.models import get_access_token_model
@@ -107,3 +108,25 @@ def test_a_token_missing_a_required_claim_is_refused(app_client):
     del claims["org"]
     with pytest.raises(Unauthenticated):
         principal_from_bearer(sign(claims))
+
+
+def test_a_token_verified_once_still_expires(live_server, app_client):
+    """Each process remembers the tokens it verified (oauth.principals._verified): expiry is checked on every call."""
+    token = factories.bearer_for(app_client.client, exp=int(time.time()) + 60)
+    api = Api(live_server.url, token)
+    assert api.get("/api/v1/me").status_code == 200
+    with time_machine.travel(time.time() + 61, tick=False):
+        refused = api.get("/api/v1/me")
+        with pytest.raises(Unauthenticated, match="expired"):
+            principal_from_bearer(token)
+    assert refused.status_code == 401 and "expired" in refused.json()["detail"]
+
+
+def test_a_remembered_token_is_verified_again_under_another_key(app_client, settings):
+    token = factories.bearer_for(app_client.client)
+    principal_from_bearer(token)
+    settings.JWT_PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    with pytest.raises(Unauthenticated):
+        principal_from_bearer(token)
