@@ -33,17 +33,17 @@ _LARGEST_EXACT_INTEGER = 2**53
 def message_to_dict(message: Message, path: str = "") -> dict:
     """The JSON document ``message`` stands for. ``path`` prefixes the field names of any ``InvalidInput``."""
     document = {}
-    for field in message.DESCRIPTOR.fields:
-        if field.name == ADDITIONAL_PROPERTIES or not _is_set(message, field):
-            continue
-        value = getattr(message, field.name)
-        field_path = _join(path, field.name)
-        if field.is_repeated:
+    additional = None
+    # ListFields gives the set fields only (a scalar without presence counts as set when not its default), in C.
+    for field, value in message.ListFields():
+        if field.name == ADDITIONAL_PROPERTIES:
+            additional = _json_value(value)
+        elif field.is_repeated:
+            field_path = _join(path, field.name)
             document[field.name] = [_to_python(field, item, f"{field_path}[{i}]") for i, item in enumerate(value)]
         else:
-            document[field.name] = _to_python(field, value, field_path)
-    if ADDITIONAL_PROPERTIES in message.DESCRIPTOR.fields_by_name and message.HasField(ADDITIONAL_PROPERTIES):
-        additional = _json_value(getattr(message, ADDITIONAL_PROPERTIES))
+            document[field.name] = _to_python(field, value, _join(path, field.name))
+    if additional is not None:
         clashes = sorted(name for name in additional if name in document)
         if clashes:
             raise InvalidInput({_join(path, name): [f"Given twice: as a field and in {ADDITIONAL_PROPERTIES}."] for name in clashes})
@@ -74,14 +74,6 @@ def fill_message(message: Message, document: dict) -> Message:
     if additional and ADDITIONAL_PROPERTIES in fields:
         getattr(message, ADDITIONAL_PROPERTIES).update(additional)
     return message
-
-
-def _is_set(message: Message, field: FieldDescriptor) -> bool:
-    if field.is_repeated:
-        return len(getattr(message, field.name)) > 0
-    if field.has_presence:
-        return message.HasField(field.name)
-    return getattr(message, field.name) != field.default_value
 
 
 def _to_python(field: FieldDescriptor, value, path: str):
