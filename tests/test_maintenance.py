@@ -5,6 +5,7 @@ database), and in the admin. The live server and the gRPC server run in this pro
 the database, as every server process does.
 """
 
+import io
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 
 import grpc
 import pytest
+from django.core.management import call_command
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -134,6 +136,9 @@ def test_the_setting_stops_tracking(protocol, settings):
     settings.UBI = {**settings.UBI, "MAINTENANCE_MODE": True}
     assert protocol.writes() == protocol.refused
     assert protocol.read_ok()
+    status = io.StringIO()
+    call_command("maintenance", "status", stdout=status)
+    assert status.getvalue().strip() == "Maintenance mode on (the MAINTENANCE_MODE setting; the run-time switch is off)."
     settings.UBI = {**settings.UBI, "MAINTENANCE_MODE": False}
     assert protocol.writes() == protocol.accepted
 
