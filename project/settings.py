@@ -107,7 +107,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # once (revoked tokens, rate-limit counters): Redis in production, a file cache on one machine without it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    # One connection pool per process, whatever the context of the call (project/cache.py says why).
+    _redis = {"BACKEND": "project.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
     CACHES = {
         "default": {**_redis, "KEY_PREFIX": "ubi"},
         "shared": {**_redis, "KEY_PREFIX": "ubi-shared"},
