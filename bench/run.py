@@ -198,6 +198,19 @@ def http_result(name, unit, report, cpu, *, events_per_request=1) -> Result:
     )
 
 
+WARM_UP_SECONDS = 3
+
+
+def warm_up(servers: Servers) -> None:
+    """Load every server once, unmeasured: each worker's first requests import code and open connections."""
+    auth = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
+    one = json.dumps(sample_event()).encode()
+    for url in (f"http://{servers.bare}/events", f"http://{servers.http}/api/v1/ubi/events"):
+        run_wrk(url, body=one, headers=auth, connections=16, seconds=WARM_UP_SECONDS)
+    for mode in ("unary", "stream"):
+        run_grpc_load(servers, mode, WARM_UP_SECONDS)
+
+
 def measure_http(servers: Servers, seconds: int) -> list[Result]:
     auth = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
     one = json.dumps(sample_event()).encode()
@@ -228,18 +241,23 @@ def measure_http(servers: Servers, seconds: int) -> list[Result]:
     return results
 
 
+def run_grpc_load(servers: Servers, mode: str, seconds: int) -> dict:
+    """bench/grpc_load.py's report of ``mode`` (unary or stream) calls for ``seconds``."""
+    done = subprocess.run(
+        [PYTHON, str(PROJECT / "bench" / "grpc_load.py"), "--address", servers.grpc, "--token", servers.token,
+         "--mode", mode, "--seconds", str(seconds)],
+        cwd=PROJECT, check=True, capture_output=True, text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def measure_grpc(servers: Servers, seconds: int) -> list[Result]:
     results = []
     for mode, reference in (("unary", "bare reference, single event, c16"),
                             ("stream", "PostgreSQL COPY, 1000 rows a transaction")):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run(
-            [PYTHON, str(PROJECT / "bench" / "grpc_load.py"), "--address", servers.grpc, "--token", servers.token,
-             "--mode", mode, "--seconds", str(seconds)],
-            cwd=PROJECT, check=True, capture_output=True, text=True,
-        )
+        report = run_grpc_load(servers, mode, seconds)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        report = json.loads(done.stdout.strip().splitlines()[-1])
         cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / report["seconds"]
         results.append(Result(
             name=f"gRPC {'TrackEvent unary' if mode == 'unary' else 'TrackEvents stream'}, c{report['concurrency']}",
@@ -310,6 +328,7 @@ def main():
         sys.exit("wrk is not installed: apt-get install wrk")
 
     with Servers(args.admin_database_url, args.redis_url) as servers:
+        warm_up(servers)
         results = measure_http(servers, args.seconds)
         results += measure_grpc(servers, args.seconds)
         time.sleep(2)  # let requests that were in flight when a load generator stopped finish
