@@ -14,11 +14,13 @@ from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2 import OAuth2Error
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -187,18 +189,29 @@ def _metadata(request) -> dict:
     }
 
 
+class MeSerializer(serializers.Serializer):
+    """What ``GET /api/v1/me`` answers: a principal as its token proves it."""
+
+    type = serializers.ChoiceField(source="kind", choices=["client", "user"])
+    id = serializers.CharField(help_text="The client_id of an app client, the id of a user.")
+    organization = serializers.UUIDField(source="org_id")
+    client_id = serializers.CharField(help_text="The client the token was issued to.")
+    roles = serializers.SerializerMethodField()
+    scope = serializers.CharField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_roles(self, principal) -> list[str]:
+        return sorted(principal.roles)
+
+
 class MeView(APIView):
     """``GET /api/v1/me``: the caller's principal, as its bearer token proves it."""
 
+    @extend_schema(
+        operation_id="me",
+        summary="Who the bearer token speaks for",
+        description="Any valid bearer token: its principal, organisation, roles and scope.",
+        responses={200: MeSerializer},
+    )
     def get(self, request):
-        principal = request.user
-        return Response(
-            {
-                "type": principal.kind,
-                "id": principal.id,
-                "organization": str(principal.org_id),
-                "client_id": principal.client_id,
-                "roles": sorted(principal.roles),
-                "scope": principal.scope,
-            }
-        )
+        return Response(MeSerializer(request.user).data)

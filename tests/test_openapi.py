@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 import schemathesis
+from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis import GenerationMode
@@ -33,6 +34,17 @@ def document(anonymous_api):
 
 def test_the_document_is_valid_openapi(document):
     validate(document)
+
+
+def test_drf_spectacular_describes_every_view_without_guessing(tmp_path):
+    """A view it cannot describe (no serializer to read) would be left out of the document, with an error logged."""
+    call_command("spectacular", "--format", "openapi-json", "--file", str(tmp_path / "openapi.json"), "--fail-on-warn")
+
+
+def test_me_is_described_with_its_answer(document):
+    answer = document["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    me = document["components"]["schemas"][answer["$ref"].rsplit("/", 1)[1]]
+    assert set(me["properties"]) == {"type", "id", "organization", "client_id", "roles", "scope"}
 
 
 def test_the_document_describes_every_ubi_operation_with_the_bearer_scheme(document):
