@@ -57,6 +57,23 @@ def test_a_batch_is_stored_in_order_and_answers_every_event_id(api):
     assert [stored[event_id] for event_id in event_ids] == [f"s{index}" for index in range(5)]
 
 
+def test_a_batch_keeps_every_character_that_needs_escaping(api):
+    """PostgreSQL takes batches by COPY (insights/bulk.py), whose text format escapes tabs, newlines and
+    backslashes: what is read back is what was sent, in named columns, free-form attributes and unnamed fields."""
+    tricky = "tab\there\nnew line\r\\N \\ back\\slash 'quote' \"double\" \u00e9\u4e2d\U0001f600 \\x00 end"
+    batch = [
+        make_event(session_id=tricky, message=tricky[:1024], user_query=tricky,
+                   event_attributes={"object": {"object_id": tricky, "description": tricky}, "position": {}},
+                   anything=tricky),
+        make_event(session_id="plain"),
+    ]
+    response = api.post(EVENTS, json=batch)
+    assert response.status_code == 201, response.text
+    stored = {event["event_id"]: event for event in events_of(api)}
+    sent_back = [stored[event_id] for event_id in response.json()["event_ids"]]
+    assert sent_back == [{**event, "event_id": event_id} for event, event_id in zip(batch, response.json()["event_ids"])]
+
+
 def test_a_batch_of_1000_events_is_accepted(api):
     response = api.post(EVENTS, json=[make_event(message=str(index)) for index in range(1000)])
     assert response.status_code == 201
