@@ -69,8 +69,13 @@ async def main(args) -> dict:
     worker = unary_worker if args.mode == "unary" else stream_worker
     latencies: list[float] = []
     counts = {"events": 0, "errors": 0}
-    # One channel per 8 tasks: a single HTTP/2 connection would serialise on one server thread's reads.
-    channels = [grpc.aio.insecure_channel(args.address) for _ in range(max(1, args.concurrency // 8))]
+    # Traffic comes from many clients, so from many connections: with one, every call would go to the one server
+    # process that accepted it (grpcserver's processes share the port, each taking whole connections). A channel
+    # per two tasks, each its own connection (channels to one address otherwise share one).
+    channels = [
+        grpc.aio.insecure_channel(args.address, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(max(1, args.concurrency // 2))
+    ]
     started = time.monotonic()
     deadline = started + args.seconds
     await asyncio.gather(*(
