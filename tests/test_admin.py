@@ -35,6 +35,21 @@ class AdminBrowser:
             timeout=10,
         )
 
+    def deactivate_client(self, client) -> requests.Response:
+        """Save ``client``'s change form as it is, but with *active* cleared."""
+        return self.submit(
+            f"/admin/accounts/appclient/{client.pk}/change/",
+            {
+                "name": client.name,
+                "organization": str(client.organization_id),
+                "roles": [str(pk) for pk in client.roles.values_list("pk", flat=True)],
+                "client_type": client.client_type,
+                "authorization_grant_type": client.authorization_grant_type,
+                "redirect_uris": "",
+                # is_active left out: the checkbox is cleared
+            },
+        )
+
 
 @pytest.fixture
 def superuser(org):
@@ -120,18 +135,7 @@ def test_deactivating_a_client_in_the_admin_ends_its_tokens(live_server, superus
     ).json()["access_token"]
     client = app_client.client
     browser = AdminBrowser(live_server.url, superuser.email)
-    saved = browser.submit(
-        f"/admin/accounts/appclient/{client.pk}/change/",
-        {
-            "name": client.name,
-            "organization": str(client.organization_id),
-            "roles": [str(pk) for pk in client.roles.values_list("pk", flat=True)],
-            "client_type": client.client_type,
-            "authorization_grant_type": client.authorization_grant_type,
-            "redirect_uris": "",
-            # is_active left out: the checkbox is cleared
-        },
-    )
+    saved = browser.deactivate_client(client)
     assert saved.status_code == 200
     client.refresh_from_db()
     assert not client.is_active

@@ -149,18 +149,7 @@ def test_deactivating_a_client_in_the_admin_records_the_change_and_the_revocatio
     client_credentials(live_server, app_client)
     client = app_client.client
     browser = AdminBrowser(live_server.url, superuser.email)
-    saved = browser.submit(
-        f"/admin/accounts/appclient/{client.pk}/change/",
-        {
-            "name": client.name,
-            "organization": str(client.organization_id),
-            "roles": [str(pk) for pk in client.roles.values_list("pk", flat=True)],
-            "client_type": client.client_type,
-            "authorization_grant_type": client.authorization_grant_type,
-            "redirect_uris": "",
-            # is_active left out: the checkbox is cleared
-        },
-    )
+    saved = browser.deactivate_client(client)
     assert saved.status_code == 200
 
     changed = the_event(action="changed", object_type="app client")
