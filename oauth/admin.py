@@ -1,8 +1,9 @@
 """Issued tokens in the admin, scoped to the administrator's organisation.
 
 django-oauth-toolkit's admins already list tokens without showing them; ours add the organisation scope and revoke
-through oauth/revocation.py, as the revocation endpoint does, so each revocation is in the audit trail. Revoking deletes the access token row, which also puts it on the revocation list
-(oauth/revocation.py), so the token stops working in every process at once.
+through oauth/revocation.py, as the revocation endpoint does, so each revocation is in the audit trail. Revoking
+deletes the access token row, which also puts it on the revocation list, so the token stops working in every process
+at once.
 """
 
 from django.contrib import admin

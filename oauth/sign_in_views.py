@@ -2,8 +2,9 @@
 
 Thin: each page runs one step of ``oauth.login`` (the rules the password grant also runs) and shows its error in
 the page's language. An address of an organisation with single sign-on leaves the login page for its identity
-provider (``oauth.sso``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``. Django's session login happens only after the last step; until then the session remembers who
-passed which step, for a few minutes. Every page keeps ``next`` (where the user was going, usually the authorization
+provider (``oauth.sso``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``.
+Django's session login happens only after the last step; until then the session remembers who passed which step,
+for a few minutes. Every page keeps ``next`` (where the user was going, usually the authorization
 endpoint) and ``lang`` (``en`` or ``fr``, reference/oauth.txt) in its query string.
 """
 

@@ -1,7 +1,8 @@
 """The OpenAPI document (/api/v1/openapi.json) and the API reference page (/api/v1/docs).
 
 The document validates, describes every operation with the bearer scheme and problem-details errors, and the live
-server answers as it says (schemathesis over every operation). The page works offline with DEBUG off.
+server answers as it says (schemathesis over every operation, and over sequences of calls chained by the links it
+infers). The page works offline with DEBUG off.
 """
 
 import re
@@ -89,25 +90,46 @@ def live_openapi(live_server):
     return loaded
 
 
+# What every answer is held to. positive_data_acceptance is left out: a few schema-valid documents are refused on
+# purpose (README, "Leniencies": field names with U+0000 or lone surrogates cannot be stored).
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_schema_conformance,
+]
+# Bounded, so the suite stays fast: enough to reach each operation's edges without sweeping them.
+BOUNDED = settings(
+    max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+
+
 # schemathesis's own pytest integration does not run under pytest 9, so its strategies are driven here.
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
 def test_every_operation_answers_as_documented(live_openapi, token, mode):
-    checks = [
-        schemathesis.checks.not_a_server_error,
-        schemathesis.checks.status_code_conformance,
-        schemathesis.checks.content_type_conformance,
-        schemathesis.checks.response_schema_conformance,
-    ]
     operations = [result.ok() for result in live_openapi.get_all_operations()]
     assert {(operation.path, operation.method) for operation in operations} >= UBI_OPERATIONS
 
     for operation in operations:
-        # Bounded, so the suite stays fast: enough to reach each operation's edges without sweeping them.
-        @settings(
-            max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
-        )
+        @BOUNDED
         @given(case=operation.as_strategy(mode))
         def answers_as_documented(case):
-            case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=checks)
+            case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
         answers_as_documented()
+
+
+def test_call_sequences_answer_as_documented(live_openapi, token):
+    """Stateful: schemathesis chains calls through the links it infers from the document (a tracked query_id is
+    fetched back, listed, tracked again) and checks, besides every answer, that what was created is then there."""
+
+    class Sequences(live_openapi.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            checks = [*CHECKS, schemathesis.checks.ensure_resource_availability]
+            case.validate_response(response, checks=checks, recorder=self.recorder, transport_kwargs=kwargs or None)
+
+    assert "POST /api/v1/ubi/queries -> 201" in Sequences.bundles, "no link inferred: the sequences would not chain"
+    Sequences.run(settings=settings(BOUNDED, max_examples=25, stateful_step_count=6))
