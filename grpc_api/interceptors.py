@@ -8,10 +8,12 @@ answer without a token.
 from contextvars import ContextVar
 
 import grpc
+from google.protobuf.message import DecodeError, Message
 
 from grpc_api.generated import user_behavior_insights_service_pb2
 from grpc_api.status import status_for
 from project import ratelimit
+from project.errors import InvalidInput
 from oauth.principals import Principal, principal_from_bearer
 
 SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
@@ -76,6 +78,48 @@ class ErrorInterceptor(_BehaviourInterceptor):
         return answered
 
 
+class MalformedRequestInterceptor(_BehaviourInterceptor):
+    """Bytes that are not the method's request message are ``INVALID_ARGUMENT``, as malformed JSON is 400 over REST.
+
+    grpc parses a request before any behaviour runs and answers ``INTERNAL`` when it cannot, a status the error
+    table keeps for faults of ours. So the handler's parser hands the behaviour a marker instead, and the behaviour
+    raises ``InvalidInput`` on it: after authentication, so an anonymous caller learns only that it is one.
+    """
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = super().intercept_service(continuation, handler_call_details)
+        if handler is None or not handler_call_details.method.startswith(_METHOD_PREFIX):
+            return handler
+        return handler._replace(request_deserializer=_lenient(handler.request_deserializer))
+
+    def wrap(self, behaviour):
+        def parsed(request, context):
+            if isinstance(request, Message) or request is _MALFORMED:
+                return behaviour(_checked(request), context)
+            return behaviour(map(_checked, request), context)  # a stream: each message as it is read
+
+        return parsed
+
+
+_MALFORMED = object()
+
+
+def _lenient(parse):
+    def lenient(data: bytes):
+        try:
+            return parse(data)
+        except DecodeError:
+            return _MALFORMED
+
+    return lenient
+
+
+def _checked(request):
+    if request is _MALFORMED:
+        raise InvalidInput({"": ["The request is not a valid protobuf message of this method."]})
+    return request
+
+
 def bearer_token(metadata) -> str:
     """The token of the first ``authorization`` metadata, or ``""`` when there is no bearer token."""
     value = next((value for key, value in metadata or () if key == "authorization"), "")
@@ -83,5 +127,5 @@ def bearer_token(metadata) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-# The first interceptor is the outermost: errors from authentication are mapped too.
-SERVER_INTERCEPTORS = (ErrorInterceptor(), AuthInterceptor())
+# The first interceptor is the outermost: errors from authentication and parsing are mapped too.
+SERVER_INTERCEPTORS = (ErrorInterceptor(), AuthInterceptor(), MalformedRequestInterceptor())
