@@ -176,11 +176,12 @@ def _check_document(document, errors: Errors, prefix: str, required: tuple[str, 
     for name in required:
         if name not in document:
             errors.add(key(prefix, name), f"{name} is required.")
+    depth_left = ubi_settings.MAX_JSON_DEPTH - 1
     for name, value in document.items():
         if _UNSTORABLE.search(name):
             errors.add(prefix, "Field names must not contain U+0000 or unpaired surrogates.")
             continue
-        problem = storage_problem(value, ubi_settings.MAX_JSON_DEPTH - 1)
+        problem = storage_problem(value, depth_left)
         if problem:
             errors.add(key(prefix, name), problem)
     return True
