@@ -70,11 +70,12 @@ async def main(args) -> dict:
     latencies: list[float] = []
     counts = {"events": 0, "errors": 0}
     # Traffic comes from many clients, so from many connections: with one, every call would go to the one server
-    # process that accepted it (grpcserver's processes share the port, each taking whole connections). A channel
-    # per two tasks, each its own connection (channels to one address otherwise share one).
+    # process that accepted it (grpcserver's processes share the port, each taking whole connections, which the
+    # kernel spreads at random). A channel per task, each its own connection (channels to one address otherwise
+    # share one).
     channels = [
         grpc.aio.insecure_channel(args.address, options=[("grpc.use_local_subchannel_pool", 1)])
-        for _ in range(max(1, args.concurrency // 2))
+        for _ in range(args.concurrency)
     ]
     started = time.monotonic()
     deadline = started + args.seconds
@@ -101,7 +102,8 @@ if __name__ == "__main__":
     parser.add_argument("--token", required=True)
     parser.add_argument("--mode", choices=("unary", "stream"), required=True)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=None, help="16 for unary, 4 for stream by default")
+    parser.add_argument("--concurrency", type=int, default=None, help="16 for unary, 8 for stream by default")
     arguments = parser.parse_args()
-    arguments.concurrency = arguments.concurrency or (16 if arguments.mode == "unary" else 4)
+    # Enough streams that the kernel's random spread of their connections keeps every server process busy.
+    arguments.concurrency = arguments.concurrency or (16 if arguments.mode == "unary" else 8)
     print(json.dumps(asyncio.run(main(arguments))))

@@ -1,6 +1,6 @@
 """Ingestion benchmark: one command starts the production setup on PostgreSQL and Redis and measures it.
 
-    .venv/bin/python bench/run.py [--seconds 10] [--out bench/results/latest.json]
+    .venv/bin/python bench/run.py [--seconds 10] [--rounds 3] [--out bench/results/latest.json]
 
 What it measures, in one run on one machine (server, database and load generator share the cores):
 - references: PostgreSQL's own rate for the same event rows (``COPY`` through psycopg, 1000 rows a transaction),
@@ -11,6 +11,8 @@ What it measures, in one run on one machine (server, database and load generator
 - for each: events (or tokens) per second, p50 and p99 latency, errors, the ratio to its reference, and how much
   CPU the load generator itself used (under one core means it was not the bottleneck: it had a core's headroom);
 - a loss check: every event acknowledged is stored.
+Every measurement runs ``--rounds`` times; the table shows each in its median round, with the ratio to the reference
+measured in that same round.
 
 HTTP load comes from wrk (C, event loop; ``apt-get install wrk``), gRPC load from bench/grpc_load.py (grpc.aio).
 """
@@ -161,6 +163,12 @@ class Servers:
                 time.sleep(0.3)
         raise RuntimeError(f"{url} did not answer; see the logs in {self.var_dir}")
 
+    def checkpoint(self) -> None:
+        """Write out what earlier measurements left in PostgreSQL's WAL, so that none pays for another's writes (a
+        checkpoint falling inside one measurement halved it)."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+
     def count_events(self) -> int:
         with psycopg.connect(self.database_url) as conn:
             return conn.execute(f"SELECT count(*) FROM {EVENT_TABLE}").fetchone()[0]
@@ -215,9 +223,11 @@ def measure_http(servers: Servers, seconds: int) -> list[Result]:
     auth = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
     one = json.dumps(sample_event()).encode()
     results = []
+    servers.checkpoint()
     report, cpu = run_wrk(f"http://{servers.bare}/events", body=one, headers=auth, connections=16, seconds=seconds)
     results.append(http_result("bare reference, single event, c16", "events/s", report, cpu))
     for connections in (16, 64):
+        servers.checkpoint()
         report, cpu = run_wrk(f"http://{servers.http}/api/v1/ubi/events", body=one, headers=auth,
                               connections=connections, seconds=seconds)
         result = http_result(f"REST single event, c{connections}", "events/s", report, cpu)
@@ -225,6 +235,7 @@ def measure_http(servers: Servers, seconds: int) -> list[Result]:
         results.append(result)
     for size in (100, 1000):
         batch = json.dumps([sample_event(i) for i in range(size)]).encode()
+        servers.checkpoint()
         report, cpu = run_wrk(f"http://{servers.http}/api/v1/ubi/events", body=batch, headers=auth,
                               connections=4, seconds=seconds)
         result = http_result(f"REST batch of {size}, c4", "events/s", report, cpu, events_per_request=size)
@@ -232,6 +243,7 @@ def measure_http(servers: Servers, seconds: int) -> list[Result]:
         results.append(result)
     form = f"grant_type=client_credentials&client_id={servers.client['client_id']}" \
            f"&client_secret={servers.client['client_secret']}".encode()
+    servers.checkpoint()
     report, cpu = run_wrk(f"http://{servers.http}/oauth2/token", body=form,
                           headers={"Content-Type": "application/x-www-form-urlencoded"}, connections=16,
                           seconds=seconds)
@@ -255,6 +267,7 @@ def measure_grpc(servers: Servers, seconds: int) -> list[Result]:
     results = []
     for mode, reference in (("unary", "bare reference, single event, c16"),
                             ("stream", "PostgreSQL COPY, 1000 rows a transaction")):
+        servers.checkpoint()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         report = run_grpc_load(servers, mode, seconds)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -297,6 +310,19 @@ def attach_ratios(results: list[Result]) -> None:
             result.ratio = round(result.rate / by_name[result.reference].rate, 3)
 
 
+def median_round(rounds: list[list[Result]]) -> list[Result]:
+    """Each measurement as in its median round, by ratio to its reference where it has one, else by rate.
+
+    This machine's other load moves a single measurement by a quarter or more; its median over rounds, each with
+    its own reference, moves much less.
+    """
+    medians = []
+    for same_measurement in zip(*rounds):
+        ordered = sorted(same_measurement, key=lambda r: r.rate if r.ratio is None else r.ratio)
+        medians.append(ordered[len(ordered) // 2])
+    return medians
+
+
 def print_table(results: list[Result], loss: dict) -> None:
     header = f"{'measurement':<44} {'rate':>12} {'unit':<9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} " \
              f"{'ratio':>7} {'loadgen cpu':>11}"
@@ -319,6 +345,7 @@ EVENT_TABLE = "insights_event"
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; the median is shown")
     parser.add_argument("--admin-database-url", default=os.environ.get(
         "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
@@ -327,21 +354,28 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
 
+    rounds: list[list[Result]] = []
     with Servers(args.admin_database_url, args.redis_url) as servers:
         warm_up(servers)
-        results = measure_http(servers, args.seconds)
-        results += measure_grpc(servers, args.seconds)
+        for _round in range(args.rounds):
+            results = measure_http(servers, args.seconds) + measure_grpc(servers, args.seconds)
+            servers.checkpoint()
+            results.append(measure_copy(servers))
+            attach_ratios(results)
+            rounds.append(results)
         time.sleep(2)  # let requests that were in flight when a load generator stopped finish
         stored = servers.count_events()
-        results.append(measure_copy(servers))
-    acknowledged = sum(result.acknowledged for result in results)
+    acknowledged = sum(result.acknowledged for results in rounds for result in results)
     # Requests still in flight when wrk stopped may be stored without being counted: stored >= acknowledged.
     loss = {"acknowledged": acknowledged, "stored": stored, "ok": stored >= acknowledged}
-    attach_ratios(results)
-    print_table(results, loss)
+    medians = median_round(rounds)
+    print(f"median of {len(rounds)} rounds of {args.seconds} s each")
+    print_table(medians, loss)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"results": [asdict(r) for r in results], "loss": loss,
-                                    "cores": os.cpu_count(), "seconds": args.seconds}, indent=2))
+    args.out.write_text(json.dumps({
+        "results": [asdict(r) for r in medians], "loss": loss, "cores": os.cpu_count(), "seconds": args.seconds,
+        "rounds": [[asdict(r) for r in results] for results in rounds],
+    }, indent=2))
     print(f"written to {args.out}")
 
 
