@@ -52,9 +52,15 @@ DEFAULTS = {
 
 
 class UbiSettings:
+    """``ubi_settings.NAME``: the project's setting, from ``settings.UBI`` or ``DEFAULTS``.
+
+    As DRF's ``api_settings`` does, a value read once becomes a plain attribute, so that hot paths (every tracked
+    event, every call's rate limit) pay an attribute lookup, not ``__getattr__``; ``reload`` forgets them.
+    """
+
     def __init__(self, user_settings=None):
         self._user_settings = user_settings
-        self._cached = {}
+        self._cached = set()
 
     @property
     def user_settings(self):
@@ -68,13 +74,16 @@ class UbiSettings:
     def __getattr__(self, name):
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid UBI setting: {name!r}")
-        if name not in self._cached:
-            self._cached[name] = self.user_settings.get(name, DEFAULTS[name])
-        return self._cached[name]
+        value = self.user_settings.get(name, DEFAULTS[name])
+        setattr(self, name, value)
+        self._cached.add(name)
+        return value
 
     def reload(self):
-        self._user_settings = None
+        for name in self._cached:
+            delattr(self, name)
         self._cached.clear()
+        self._user_settings = None
 
 
 ubi_settings = UbiSettings()
