@@ -39,7 +39,7 @@ CONNECTIONS = 16
 
 @dataclass
 class Interval:
-    second: int
+    second: int = 0  # when the interval ended, in seconds since the load started
     sent: int = 0
     accepted: int = 0
     refused: int = 0
@@ -58,7 +58,7 @@ class SteadyLoad:
         self.rate = rate
         self.tickets: queue.Queue = queue.Queue()
         self.lock = threading.Lock()
-        self.interval = Interval(second=0)
+        self.interval = Interval()
         self.acknowledged: list[str] = []
         self.refusals_without_retry_after = 0
         self.stopping = threading.Event()
@@ -86,7 +86,7 @@ class SteadyLoad:
 
     def _next_interval(self, second: int) -> Interval:
         with self.lock:
-            done, self.interval = self.interval, Interval(second=second)
+            done, self.interval = self.interval, Interval()
         done.second = second
         if done.latencies:
             done.p99_ms = round(sorted(done.latencies)[int(len(done.latencies) * 0.99)] * 1000, 1)

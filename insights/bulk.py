@@ -29,10 +29,10 @@ def insert(model, rows: list) -> None:
     fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    values = [_value_getter(field, connection) for field in fields]
     started = time.monotonic()
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # The psycopg cursor under Django's wrapper: Django's has no COPY.
-        values = [_value_getter(field, connection) for field in fields]
         with cursor.cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([value(row) for value in values])
