@@ -1,10 +1,10 @@
 import json
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from accounts import services, sso
+from accounts import sso
 from accounts.audit import AuditedCommand
+from accounts.management.errors import service_errors
 from accounts.models import Organization
 
 
@@ -39,7 +39,7 @@ class Command(AuditedCommand):
         organization = Organization.objects.filter(name=options["org"]).first()
         if organization is None:
             raise CommandError(f"No organisation named {options['org']!r}.")
-        try:
+        with service_errors():
             provider = sso.sso_configure(
                 organization=organization,
                 issuer=options["issuer"],
@@ -50,10 +50,6 @@ class Command(AuditedCommand):
                 provision_users=not options["no_provisioning"],
                 default_roles=options["roles"].split(","),
             )
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
-        except services.UnknownRoles as error:
-            raise CommandError(str(error)) from None
         domains = sorted(provider.domains.values_list("domain", flat=True))
         if options["json"]:
             printed = {

@@ -1,11 +1,11 @@
 import argparse
 import json
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.audit import AuditedCommand
+from accounts.management.errors import service_errors
 from project.ratelimit import parse_rate
 
 
@@ -49,12 +49,8 @@ class Command(AuditedCommand):
         if options["public"] and not options["redirect_uris"]:
             raise CommandError("A --public client needs at least one --redirect-uri.")
         organization = services.organization_get_or_create(name=options["org"])
-        try:
+        with service_errors():
             credentials = self._create(organization, options)
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
-        except services.UnknownRoles as error:
-            raise CommandError(str(error)) from None
         if options["json"]:
             self.stdout.write(json.dumps(credentials))
             return

@@ -1,10 +1,8 @@
 import json
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
-
 from accounts import services
 from accounts.audit import AuditedCommand
+from accounts.management.errors import service_errors
 
 
 class Command(AuditedCommand):
@@ -23,7 +21,7 @@ class Command(AuditedCommand):
 
     def handle(self, *args, **options):
         organization = services.organization_get_or_create(name=options["org"])
-        try:
+        with service_errors():
             user = services.user_create(
                 organization=organization,
                 email=options["email"],
@@ -31,10 +29,6 @@ class Command(AuditedCommand):
                 roles=options["roles"].split(","),
                 is_service_account=options["service_account"],
             )
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
-        except services.UnknownRoles as error:
-            raise CommandError(str(error)) from None
         secret = services.totp_enable(user) if options["totp"] else None
         if options["json"]:
             printed = {"id": user.pk, "email": user.email, "organization": organization.name}
