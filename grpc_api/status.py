@@ -43,7 +43,7 @@ def status_for(exc: Exception) -> grpc.Status:
     status = rpc_status.to_status(
         status_pb2.Status(code=code, message=domain_error.detail, details=_details(domain_error))
     )
-    if getattr(domain_error, "retry_after", None):
+    if domain_error.retry_after:
         # RetryInfo is for clients that read rich details; the plain header is for those that read metadata.
         status = status._replace(
             trailing_metadata=(*status.trailing_metadata, ("retry-after", str(domain_error.retry_after)))
@@ -60,7 +60,7 @@ def _details(exc: errors.DomainError) -> list[any_pb2.Any]:
                 for message in messages
             ]
         )
-    elif getattr(exc, "retry_after", None):  # RateLimited, Unavailable
+    elif exc.retry_after:
         detail = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=exc.retry_after))
     else:
         return []

@@ -19,9 +19,13 @@ class DomainError(Exception):
     code = "error"
     title = "The request could not be processed."
     http_status = 500
+    # Seconds after which the caller may try again, when that is known: both protocols then say so.
+    retry_after: int | None = None
 
-    def __init__(self, detail: str | None = None):
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None):
         self.detail = detail or self.title
+        if retry_after is not None:
+            self.retry_after = max(1, int(retry_after))
         super().__init__(self.detail)
 
 
@@ -73,20 +77,15 @@ class RateLimited(DomainError):
     http_status = 429
 
     def __init__(self, retry_after: int, detail: str | None = None):
-        self.retry_after = max(1, int(retry_after))
-        super().__init__(detail)
+        super().__init__(detail, retry_after=retry_after)
 
 
 class Unavailable(DomainError):
-    """Maintenance, or the database out of reach. ``retry_after`` (seconds), when known, travels with the answer."""
+    """Maintenance, or the database out of reach."""
 
     code = "unavailable"
     title = "We're temporarily offline for maintenance. Please try again later."
     http_status = 503
-
-    def __init__(self, detail: str | None = None, *, retry_after: int | None = None):
-        self.retry_after = None if retry_after is None else max(1, int(retry_after))
-        super().__init__(detail)
 
 
 def as_domain_error(exc: BaseException | None) -> DomainError | None:

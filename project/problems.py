@@ -73,7 +73,7 @@ def domain_error_response(exc: errors.DomainError) -> HttpResponse:
     headers = {}
     if isinstance(exc, errors.Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
-    if getattr(exc, "retry_after", None):  # RateLimited, Unavailable
+    if exc.retry_after:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.InvalidInput):
         return problem_response(exc.http_status, title=exc.title, errors=exc.errors, headers=headers)
@@ -95,8 +95,6 @@ def exception_handler(exc, context):
         if isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
             exc.status_code = 401
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
         detail = exc.detail if isinstance(exc.detail, str) else None
         if isinstance(exc, drf_exceptions.ParseError):
             return problem_response(400, title=VALIDATION_TITLE, errors={"": [str(exc.detail)]})
