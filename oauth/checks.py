@@ -18,12 +18,9 @@ def signing_key_check(app_configs, **kwargs):
     return []
 
 
-RATE_SETTINGS = ("RATE_LIMIT_CLIENT", "RATE_LIMIT_USER", "TOKEN_RATE_LIMIT_PER_CLIENT", "TOKEN_RATE_LIMIT_PER_ADDRESS")
-
-
 @register()
 def rate_limit_check(app_configs, **kwargs):
-    from project.ratelimit import CACHE_ALIAS, setting_rate
+    from project.ratelimit import CACHE_ALIAS, RATE_SETTINGS, setting_rate
     from project.conf import ubi_settings
 
     problems = []

@@ -31,8 +31,12 @@ UNITS = {"s": 1, "min": 60, "h": 3600}
 _RATE = re.compile(r"^\s*(\d{1,9})\s*/\s*(s|min|h)\s*$")
 # An IPv6 host usually holds a whole /64: counting its addresses one by one would be no limit at all.
 IPV6_PREFIX = 64
-# The default rate of each kind of principal (oauth.principals.Principal.kind).
+# The default rate of each kind of principal (oauth.principals.Principal.kind), and of the token endpoint's counts.
 PRINCIPAL_DEFAULTS = {"client": "RATE_LIMIT_CLIENT", "user": "RATE_LIMIT_USER"}
+TOKEN_PER_CLIENT = "TOKEN_RATE_LIMIT_PER_CLIENT"
+TOKEN_PER_ADDRESS = "TOKEN_RATE_LIMIT_PER_ADDRESS"
+# Every setting that holds a rate (checked at start by oauth.checks).
+RATE_SETTINGS = (*PRINCIPAL_DEFAULTS.values(), TOKEN_PER_CLIENT, TOKEN_PER_ADDRESS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +78,17 @@ def setting_rate(name: str) -> Rate | None:
 
 def limit_principal(principal) -> None:
     """One API call of ``principal`` (REST or gRPC): its own rate from its token, else the default for its kind."""
-    rate = principal.rate_limit or setting_rate(PRINCIPAL_DEFAULTS[principal.kind])
-    if rate is not None:
-        hit(principal.kind, principal.id, rate)
+    hit(principal.kind, principal.id, principal.rate_limit or setting_rate(PRINCIPAL_DEFAULTS[principal.kind]))
 
 
 def limit_token_client(client_id: str) -> None:
     """One token request of an authenticated client, whatever the grant."""
-    rate = setting_rate("TOKEN_RATE_LIMIT_PER_CLIENT")
-    if rate is not None:
-        hit("token-client", client_id, rate)
+    hit("token-client", client_id, setting_rate(TOKEN_PER_CLIENT))
 
 
 def limit_token_address(request) -> None:
     """One token request from the source address of ``request`` (a Django request), before anything is checked."""
-    rate = setting_rate("TOKEN_RATE_LIMIT_PER_ADDRESS")
-    if rate is not None:
-        hit("token-address", source_address(request), rate)
+    hit("token-address", source_address(request), setting_rate(TOKEN_PER_ADDRESS))
 
 
 def source_address(request) -> str:
@@ -120,12 +118,15 @@ def source_address(request) -> str:
 # --- The counter ----------------------------------------------------------------------------------------------
 
 
-def hit(scope: str, identity: str, rate: Rate) -> None:
+def hit(scope: str, identity: str, rate: Rate | None) -> None:
     """Count one request of ``identity`` in ``scope``; raise ``RateLimited`` past ``rate.requests`` in the window.
+    A ``None`` rate (that limit turned off) counts nothing.
 
     Windows are aligned on multiples of ``rate.seconds`` since the epoch, the same in every process; the answer
     says how many seconds are left in the current one.
     """
+    if rate is None:
+        return
     now = time.time()
     window = int(now // rate.seconds)
     count = _increment(f"rate:{scope}:{identity}:{rate.seconds}:{window}", timeout=rate.seconds + 1)
