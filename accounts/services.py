@@ -141,22 +141,29 @@ def user_create(
     *,
     organization: Organization,
     email: str,
-    password: str,
+    password: str | None,
     roles: list[str] = (),
     is_service_account: bool = False,
+    full_name: str = "",
 ) -> User:
-    """A person or service account of ``organization``. Raises ``ValidationError`` when the password fails the
-    password validators or the email is taken, ``UnknownRoles`` for an unknown role."""
-    user = User(organization=organization, email=User.objects.normalize_email(email).lower())
+    """A person or service account of ``organization``. ``password=None`` makes an account with no usable
+    password, one that signs in through its organisation's identity provider only (``accounts.sso``). Raises
+    ``ValidationError`` when the password fails the password validators or the email is taken, ``UnknownRoles``
+    for an unknown role."""
+    user = User(organization=organization, email=User.objects.normalize_email(email).lower(), full_name=full_name)
     user.is_service_account = is_service_account
-    validate_password(password, user)
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
     user.full_clean()
     user.save()
     user.roles.set(roles_by_name(list(roles)))
-    audit.record(
-        AuditEvent.Action.CREATED, user, changes=audit.field_changes(user, ["email", "roles", "is_service_account"])
-    )
+    # The trail's rows as they have always been: an account made with a password (manage.py create_user) shows
+    # whether it is a service account; one a provider vouched for shows the name the provider gave.
+    audited = ["email", "roles", "is_service_account"] if password is not None else ["email", "full_name", "roles"]
+    audit.record(AuditEvent.Action.CREATED, user, changes=audit.field_changes(user, audited))
     return user
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts import audit, encryption
 from accounts.models import AuditEvent, Organization, SsoDomain, SsoProvider, User
-from accounts.services import roles_by_name
+from accounts.services import roles_by_name, user_create
 
 # The purpose the secret's key is derived for (accounts.encryption); changing it makes stored secrets unreadable.
 SECRET_PURPOSE = "accounts.sso.client-secret"
@@ -123,16 +123,18 @@ def sso_user_for_claims(provider: SsoProvider, *, email: str, full_name: str = "
         return user
     if not provider.provision_users:
         raise SsoRefused("There is no account for this address. Ask your administrator for one.")
-    user = User(organization_id=provider.organization_id, email=email, full_name=full_name[:200])
-    user.set_unusable_password()  # signs in through the provider only
-    user.full_clean(validate_unique=False)
     try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
+        # user_create is atomic: a failure rolls back to here. No password: signs in through the provider only.
+        with audit.acting(f"single sign-on {provider.issuer}"):
+            return user_create(
+                organization=provider.organization,
+                email=email,
+                password=None,
+                roles=[role.name for role in provider.default_roles.all()],
+                full_name=full_name[:200],
+            )
+    except (IntegrityError, ValidationError):
+        if not User.objects.filter(email=email).exists():
+            raise
         # The same person's other tab signed in first and created the account: use it.
         return sso_user_for_claims(provider, email=email, full_name=full_name)
-    user.roles.set(provider.default_roles.all())
-    changes = audit.field_changes(user, ["email", "full_name", "roles"])
-    audit.record(AuditEvent.Action.CREATED, user, changes=changes, actor=f"single sign-on {provider.issuer}")
-    return user
