@@ -102,9 +102,7 @@ class SignInStep(LanguageMixin, FormView):
             login.finish_sign_in(user)
         except PasswordExpired:
             return self._pend(user, NEW_PASSWORD, "oauth:login-new-password")
-        self.request.session.pop(PENDING_SESSION_KEY, None)
-        django_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(self._next_url())
+        return signed_in(self.request, user, self.request.GET.get("next", ""))
 
     def _pend(self, user: User, stage: str, page: str):
         self.request.session[PENDING_SESSION_KEY] = {"user_id": user.pk, "stage": stage, "since": time.time()}
@@ -125,6 +123,13 @@ def safe_next_url(request, target: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("oauth:totp")
+
+
+def signed_in(request, user: User, next_url: str):
+    """The end of every sign-in: no step pending any more, Django's session login, and on to ``next_url``."""
+    request.session.pop(PENDING_SESSION_KEY, None)
+    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(safe_next_url(request, next_url))
 
 
 class LoginView(SignInStep):
@@ -167,9 +172,7 @@ class SsoCallbackView(LanguageMixin, View):
         except (sso.SsoFailed, SsoRefused) as failure:
             return self._failed(failure.message, next_url=pending.next_url)
         login.finish_sso_sign_in(user)
-        request.session.pop(PENDING_SESSION_KEY, None)
-        django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(safe_next_url(request, pending.next_url))
+        return signed_in(request, user, pending.next_url)
 
     def _failed(self, message: str, *, next_url: str):
         """The login page's form, posting to the login page with the sign-in's ``next``, under the reason."""
