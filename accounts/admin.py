@@ -175,8 +175,7 @@ class SsoProviderForm(forms.ModelForm):
 
     def clean_client_secret(self):
         secret = self.cleaned_data["client_secret"]
-        if not secret and not (self.instance.pk and self.instance.client_secret_encrypted):
-            raise forms.ValidationError("The client secret is required.")
+        sso.require_client_secret(secret, provider=self.instance)
         return secret
 
 

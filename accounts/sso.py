@@ -55,6 +55,13 @@ def set_client_secret(provider: SsoProvider, secret: str) -> None:
     provider.client_secret_encrypted = encryption.encrypt(secret, purpose=SECRET_PURPOSE)
 
 
+def require_client_secret(secret: str, *, provider: SsoProvider | None = None) -> None:
+    """``ValidationError`` unless there is a client secret: ``secret``, or the one ``provider`` already keeps (an
+    existing provider may leave it unchanged; a new one needs it)."""
+    if not secret and not (provider is not None and provider.pk and provider.client_secret_encrypted):
+        raise ValidationError("The client secret is required.")
+
+
 def normalized_domains(domains: list[str]) -> list[str]:
     return sorted({domain.strip().lower().lstrip("@") for domain in domains if domain.strip()})
 
@@ -79,8 +86,7 @@ def sso_configure(
     domains = normalized_domains(domains)
     if not domains:
         raise ValidationError("At least one email domain routes to the provider.")
-    if not client_secret:
-        raise ValidationError("The client secret is required.")
+    require_client_secret(client_secret)  # replaced, so given even for an existing provider
     provider = SsoProvider.objects.filter(organization=organization).first() or SsoProvider(organization=organization)
     action = AuditEvent.Action.CHANGED if provider.pk else AuditEvent.Action.CREATED
     provider.issuer = issuer.strip()
