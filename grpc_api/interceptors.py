@@ -8,7 +8,7 @@ answer without a token.
 from contextvars import ContextVar
 
 import grpc
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import DecodeError
 
 from grpc_api.generated import user_behavior_insights_service_pb2
 from grpc_api.status import status_for
@@ -28,7 +28,8 @@ def current_principal() -> Principal:
 
 
 class _BehaviourInterceptor(grpc.ServerInterceptor):
-    """Replaces the behaviour of each of the service's handlers by ``self.wrap(behaviour)``.
+    """Adapts each of the service's handlers (``adapt``): by default, replaces its behaviour by
+    ``self.wrap(behaviour)``.
 
     The service has unary and client-streaming methods only: both answer one response from ``(request, context)``.
     """
@@ -36,12 +37,19 @@ class _BehaviourInterceptor(grpc.ServerInterceptor):
     def wrap(self, behaviour):
         raise NotImplementedError("an interceptor says how it wraps a behaviour")
 
+    def adapt(self, handler):
+        kind = _behaviour_kind(handler)
+        return handler._replace(**{kind: self.wrap(getattr(handler, kind))})
+
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         if handler is None or not handler_call_details.method.startswith(_METHOD_PREFIX):
             return handler
-        kind = "stream_unary" if handler.request_streaming else "unary_unary"
-        return handler._replace(**{kind: self.wrap(getattr(handler, kind))})
+        return self.adapt(handler)
+
+
+def _behaviour_kind(handler) -> str:
+    return "stream_unary" if handler.request_streaming else "unary_unary"
 
 
 class AuthInterceptor(_BehaviourInterceptor):
@@ -82,42 +90,32 @@ class MalformedRequestInterceptor(_BehaviourInterceptor):
     """Bytes that are not the method's request message are ``INVALID_ARGUMENT``, as malformed JSON is 400 over REST.
 
     grpc parses a request before any behaviour runs and answers ``INTERNAL`` when it cannot, a status the error
-    table keeps for faults of ours. So the handler's parser hands the behaviour a marker instead, and the behaviour
-    raises ``InvalidInput`` on it: after authentication, so an anonymous caller learns only that it is one.
+    table keeps for faults of ours. So grpc hands the raw bytes on (no deserializer), and the behaviour parses them:
+    after authentication, so an anonymous caller learns only that it is one.
     """
 
-    def intercept_service(self, continuation, handler_call_details):
-        handler = super().intercept_service(continuation, handler_call_details)
-        if handler is None or not handler_call_details.method.startswith(_METHOD_PREFIX):
-            return handler
-        return handler._replace(request_deserializer=_lenient(handler.request_deserializer))
+    def adapt(self, handler):
+        parse = handler.request_deserializer
 
-    def wrap(self, behaviour):
-        def parsed(request, context):
-            if isinstance(request, Message) or request is _MALFORMED:
-                return behaviour(_checked(request), context)
-            return behaviour(map(_checked, request), context)  # a stream: each message as it is read
+        def parsed(data: bytes):
+            try:
+                return parse(data)
+            except DecodeError:
+                raise InvalidInput({"": ["The request is not a valid protobuf message of this method."]}) from None
 
-        return parsed
+        kind = _behaviour_kind(handler)
+        behaviour = getattr(handler, kind)
+        if handler.request_streaming:  # each message as it is read
 
+            def with_parsed(requests, context):
+                return behaviour(map(parsed, requests), context)
 
-_MALFORMED = object()
+        else:
 
+            def with_parsed(request, context):
+                return behaviour(parsed(request), context)
 
-def _lenient(parse):
-    def lenient(data: bytes):
-        try:
-            return parse(data)
-        except DecodeError:
-            return _MALFORMED
-
-    return lenient
-
-
-def _checked(request):
-    if request is _MALFORMED:
-        raise InvalidInput({"": ["The request is not a valid protobuf message of this method."]})
-    return request
+        return handler._replace(request_deserializer=None, **{kind: with_parsed})
 
 
 def bearer_token(metadata) -> str:
