@@ -216,6 +216,11 @@ class SsoProvider(models.Model):
         return f"{self.organization}: {self.issuer}"
 
 
+def normalize_domain(domain: str) -> str:
+    """An email domain as stored and compared (``SsoDomain.domain``): without surrounding blanks, in lower case."""
+    return domain.strip().lower()
+
+
 class SsoDomain(models.Model):
     """An email domain whose addresses sign in through one organisation's provider. A domain routes to one only."""
 
@@ -235,7 +240,7 @@ class SsoDomain(models.Model):
         return self.domain
 
     def clean(self):
-        self.domain = self.domain.strip().lower()
+        self.domain = normalize_domain(self.domain)
 
 
 class AuditEvent(models.Model):

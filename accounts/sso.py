@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts import audit, encryption
-from accounts.models import AuditEvent, Organization, SsoDomain, SsoProvider, User
+from accounts.models import AuditEvent, Organization, SsoDomain, SsoProvider, User, normalize_domain
 from accounts.services import roles_by_name, user_create
 
 # The purpose the secret's key is derived for (accounts.encryption); changing it makes stored secrets unreadable.
@@ -32,7 +32,7 @@ def callback_url() -> str:
 
 
 def domain_of(email: str) -> str:
-    return email.rpartition("@")[2].strip().lower()
+    return normalize_domain(email.rpartition("@")[2])
 
 
 def provider_for_email(email: str) -> SsoProvider | None:
@@ -63,7 +63,7 @@ def require_client_secret(secret: str, *, provider: SsoProvider | None = None) -
 
 
 def normalized_domains(domains: list[str]) -> list[str]:
-    return sorted({domain.strip().lower().lstrip("@") for domain in domains if domain.strip()})
+    return sorted({normalize_domain(domain).lstrip("@") for domain in domains if domain.strip()})
 
 
 @transaction.atomic

@@ -48,7 +48,7 @@ def sso_provider(email: str) -> SsoProvider | None:
     Every address of such a domain goes there from the login page, known or not, so the page tells nothing about
     which accounts exist.
     """
-    return sso.provider_for_email(email.strip().lower())
+    return sso.provider_for_email(email)  # its domain is normalised there
 
 
 def check_password_allowed(email: str) -> None:
