@@ -16,8 +16,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
+def _bool(value):
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def _env_bool(name, default=False):
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+    return _bool(os.environ.get(name, str(default)))
 
 
 def _env_list(name, default):
@@ -233,27 +237,19 @@ LOGGING = {
 }
 
 # --- The project's own knobs (see project/conf.py for the defaults) ------------------------------------------
-def _env_rate(name):
-    """A rate limit from the environment: ``N/s``, ``N/min`` or ``N/h``; ``off`` turns it off (``None``)."""
-    value = os.environ.get(name)
-    return value if value is None or value.strip().lower() != "off" else _OFF
+def _rate(value):
+    """A rate limit: ``N/s``, ``N/min`` or ``N/h``; ``off`` turns it off (``None``)."""
+    return None if value.strip().lower() == "off" else value
 
 
-_OFF = object()
-UBI = {
-    key: None if value is _OFF else value
-    for key, value in {
-        "GRPC_ADDRESS": os.environ.get("GRPC_ADDRESS"),
-        "RATE_LIMIT_CLIENT": _env_rate("RATE_LIMIT_CLIENT"),
-        "RATE_LIMIT_USER": _env_rate("RATE_LIMIT_USER"),
-        "TOKEN_RATE_LIMIT_PER_CLIENT": _env_rate("TOKEN_RATE_LIMIT_PER_CLIENT"),
-        "TOKEN_RATE_LIMIT_PER_ADDRESS": _env_rate("TOKEN_RATE_LIMIT_PER_ADDRESS"),
-        "TRUSTED_PROXY_COUNT": os.environ.get("TRUSTED_PROXY_COUNT"),
-        "MAINTENANCE_MODE": os.environ.get("MAINTENANCE_MODE"),
-    }.items()
-    if value is not None
+# Each knob that may come from the environment, and how its text becomes the setting; unset ones keep the default.
+_UBI_FROM_ENVIRONMENT = {
+    "GRPC_ADDRESS": str,
+    "RATE_LIMIT_CLIENT": _rate,
+    "RATE_LIMIT_USER": _rate,
+    "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,
+    "TOKEN_RATE_LIMIT_PER_ADDRESS": _rate,
+    "TRUSTED_PROXY_COUNT": int,
+    "MAINTENANCE_MODE": _bool,
 }
-if "TRUSTED_PROXY_COUNT" in UBI:
-    UBI["TRUSTED_PROXY_COUNT"] = int(UBI["TRUSTED_PROXY_COUNT"])
-if "MAINTENANCE_MODE" in UBI:
-    UBI["MAINTENANCE_MODE"] = _env_bool("MAINTENANCE_MODE")
+UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}
