@@ -40,9 +40,7 @@ def provider_for_email(email: str) -> SsoProvider | None:
     domain = domain_of(email or "")
     if not domain or "\x00" in domain:
         return None
-    return (
-        SsoProvider.objects.filter(domains__domain=domain).select_related("organization").first()
-    )
+    return SsoProvider.objects.filter(domains__domain=domain).first()
 
 
 def client_secret(provider: SsoProvider) -> str | None:

@@ -98,6 +98,7 @@ def take_pending(request) -> PendingSignIn | None:
     request.session[PENDING_SESSION_KEY] = pending
     if not isinstance(entry, dict):
         return None
+    # The organisation comes along: an account the provider provisions is created in it (accounts.sso).
     provider = SsoProvider.objects.filter(pk=entry.get("provider")).select_related("organization").first()
     return PendingSignIn(provider=provider, next_url=entry.get("next", "")) if provider is not None else None
 
