@@ -33,10 +33,11 @@ class RefreshTokenAdmin(OrganizationScopedAdmin, dot_admin.RefreshTokenAdmin):
 
 
 def _revoke(model_admin, request, queryset, revoke, kind: str) -> None:
-    """The admin's revocation is the revocation endpoint's, recorded with the administrator as actor."""
+    """The admin's revocation is the revocation endpoint's; actions run with the administrator as the audit's actor
+    (``accounts.admin_audit.AuditedAdmin``)."""
     tokens = list(queryset)
     for token in tokens:
-        revoke(token, actor=request.user)
+        revoke(token)
     model_admin.message_user(request, f"Revoked {len(tokens)} {kind}.")
 
 

@@ -46,28 +46,30 @@ def revoke_token(token: str) -> None:
     """
     checksum = token_checksum(token)
     for access_token in get_access_token_model().objects.filter(token_checksum=checksum):
-        revoke_access(access_token, actor=audit.owner_of(access_token))
+        with audit.acting(audit.owner_of(access_token)):
+            revoke_access(access_token)
     for refresh_token in get_refresh_token_model().objects.filter(token_checksum=checksum):
-        revoke_refresh(refresh_token, actor=audit.owner_of(refresh_token))
+        with audit.acting(audit.owner_of(refresh_token)):
+            revoke_refresh(refresh_token)
 
 
-def revoke_access(access_token, *, actor=None) -> None:
+def revoke_access(access_token) -> None:
     """End an access token and the refresh token issued beside it (django-oauth-toolkit's shared revoke path).
 
-    Deleting the access-token row is what puts it on the revocation list above. ``actor`` as in
-    ``accounts.audit.record``.
+    Deleting the access-token row is what puts it on the revocation list above. The audit event's actor is the
+    one ``accounts.audit.acting`` names (the admin names the administrator).
     """
-    audit.record(AuditEvent.Action.REVOKED, access_token, actor=actor)
+    audit.record(AuditEvent.Action.REVOKED, access_token)
     revoke_access_token(access_token)
 
 
-def revoke_refresh(refresh_token, *, actor=None) -> None:
+def revoke_refresh(refresh_token) -> None:
     """End a refresh token with its whole family, so every access token ever derived from it ends too.
 
     Revoking one already revoked records nothing: it changes nothing.
     """
     if refresh_token.revoked is None:
-        audit.record(AuditEvent.Action.REVOKED, refresh_token, actor=actor)
+        audit.record(AuditEvent.Action.REVOKED, refresh_token)
     if refresh_token.token_family:
         get_refresh_token_model().revoke_family(refresh_token.token_family)
     else:
