@@ -20,7 +20,7 @@ from jwcrypto.jwk import JWK
 from jwt.algorithms import ECAlgorithm
 from oauth2_provider.settings import oauth2_settings
 
-from project.secrets import persistent_file
+from project.secrets import ec_private_key_pem, persistent_file
 
 ALGORITHM = "ES256"
 # ID tokens (OpenID Connect) are django-oauth-toolkit's, signed RS256 with OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]:
@@ -39,15 +39,9 @@ class SigningKey:
         return {**jwk, "kid": self.kid, "use": "sig", "alg": ALGORITHM}
 
 
-def _generate_pem() -> bytes:
-    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 @functools.cache
 def signing_key() -> SigningKey:
-    pem = settings.JWT_PRIVATE_KEY.encode() or persistent_file(Path(settings.JWT_PRIVATE_KEY_FILE), _generate_pem)
+    pem = settings.JWT_PRIVATE_KEY.encode() or persistent_file(Path(settings.JWT_PRIVATE_KEY_FILE), ec_private_key_pem)
     private_key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private_key, ec.EllipticCurvePrivateKey) or private_key.curve.name != "secp256r1":
         raise ValueError("JWT_PRIVATE_KEY must be an EC P-256 private key (ES256).")
@@ -68,9 +62,10 @@ def verification_keys() -> dict[str, ec.EllipticCurvePublicKey]:
     return {key.kid: key.public_key}
 
 
+@functools.cache
 def id_token_public_jwk() -> dict | None:
     """The public half of the ID-token key, with the ``kid`` django-oauth-toolkit puts in ID-token headers (its
-    RFC 7638 thumbprint); ``None`` when OpenID Connect is off."""
+    RFC 7638 thumbprint); ``None`` when OpenID Connect is off. Worked out once, not per JWKS request."""
     pem = oauth2_settings.OIDC_RSA_PRIVATE_KEY if oauth2_settings.OIDC_ENABLED else ""
     if not pem:
         return None
@@ -87,6 +82,8 @@ def jwks() -> dict:
 def _reset(*, setting, **kwargs):
     if setting in {"JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE"}:
         signing_key.cache_clear()
+    if setting == "OAUTH2_PROVIDER":  # holds OIDC_ENABLED and OIDC_RSA_PRIVATE_KEY
+        id_token_public_jwk.cache_clear()
 
 
 setting_changed.connect(_reset)

@@ -4,6 +4,9 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
 
 def persistent_file(path: Path, make) -> bytes:
     """Return the bytes kept at ``path``, creating them once with ``make()`` (owner-only permissions).
@@ -34,11 +37,17 @@ def persistent_secret(path: Path) -> str:
     return persistent_file(path, lambda: secrets.token_urlsafe(50).encode()).decode().strip()
 
 
-def rsa_private_key_pem() -> bytes:
-    """A new RSA 2048 private key (PKCS #8 PEM): what OpenID Connect ID tokens are signed with (RS256)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+def _pem(private_key) -> bytes:
+    return private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def ec_private_key_pem() -> bytes:
+    """A new EC P-256 private key (PKCS #8 PEM): what access tokens are signed with (ES256)."""
+    return _pem(ec.generate_private_key(ec.SECP256R1()))
+
+
+def rsa_private_key_pem() -> bytes:
+    """A new RSA 2048 private key (PKCS #8 PEM): what OpenID Connect ID tokens are signed with (RS256)."""
+    return _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
