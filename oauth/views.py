@@ -101,7 +101,8 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
     def validate_authorization_request(self, request):
         scopes, credentials = super().validate_authorization_request(request)
         if request.user.is_authenticated:
-            application = get_application_model().objects.filter(client_id=credentials.get("client_id")).first()
+            # oauthlib's request carries the client it loaded while validating the client_id.
+            application = credentials["request"].client
             try:
                 scopes = user_roles(request.user, requested=request.GET.get("scope"), application=application)
             except OAuth2Error as error:
