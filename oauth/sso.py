@@ -122,17 +122,6 @@ def complete(request, provider: SsoProvider) -> User:
     return user_for_claims(provider, claims)
 
 
-def verify_id_token(provider: SsoProvider, *, id_token: str, access_token: str, nonce: str) -> dict:
-    """The claims of ``id_token`` once Authlib has verified it as ``complete`` does (signature against the
-    provider's JWKS, ``iss``, ``aud``, ``nonce``, ``exp``). Raises Authlib's or joserfc's error otherwise."""
-    token = {"id_token": id_token, "access_token": access_token}
-    return dict(
-        oidc_client(provider).parse_id_token(
-            token, nonce=nonce, claims_options=_claims_options(provider), leeway=LEEWAY_SECONDS
-        )
-    )
-
-
 def user_for_claims(provider: SsoProvider, claims: dict) -> User:
     """The account named by verified claims: their ``email``, unless the provider says it is not verified."""
     email = claims.get("email")
