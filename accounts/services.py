@@ -160,9 +160,7 @@ def user_create(
     user.full_clean()
     user.save()
     user.roles.set(roles_by_name(list(roles)))
-    # The trail's rows as they have always been: an account made with a password (manage.py create_user) shows
-    # whether it is a service account; one a provider vouched for shows the name the provider gave.
-    audited = ["email", "roles", "is_service_account"] if password is not None else ["email", "full_name", "roles"]
+    audited = ["email", "roles", "is_service_account", *(["full_name"] if full_name else [])]
     audit.record(AuditEvent.Action.CREATED, user, changes=audit.field_changes(user, audited))
     return user
 
