@@ -31,20 +31,24 @@ class TrackedDocument(models.Model):
         abstract = True
 
     @classmethod
-    def from_document(cls, *, organization_id, document: dict, timestamp, fingerprint: str):
-        """A new, unsaved row for a validated UBI document (identifier already filled in)."""
-        named = {name: document.get(name) for name in cls.DOCUMENT_FIELDS}
-        extra = {key: value for key, value in document.items() if key not in named and key != "timestamp"}
-        values = {
-            "organization_id": organization_id,
-            "timestamp": timestamp,
-            "timestamp_as_sent": document.get("timestamp"),
-            "extra": extra,
-            "fingerprint": fingerprint,
-            **named,
-        }
-        # Positional arguments take Model.__init__'s fast path (a batch builds a thousand rows); the key is None.
-        return cls(*[values.get(field.attname) for field in cls._meta.concrete_fields])
+    def row_from_document(cls, *, organization_id, document: dict, timestamp, fingerprint: str) -> dict:
+        """The new row of a validated UBI document (identifier already filled in), as ``{attname: value}`` for
+        ``insights.bulk.insert``: every concrete field but the auto key."""
+        row = dict.fromkeys(cls.DOCUMENT_FIELDS)
+        extra = {}
+        for key, value in document.items():
+            if key in row:
+                row[key] = value
+            elif key != "timestamp":
+                extra[key] = value
+        row.update(
+            organization_id=organization_id,
+            timestamp=timestamp,
+            timestamp_as_sent=document.get("timestamp"),
+            extra=extra,
+            fingerprint=fingerprint,
+        )
+        return row
 
     def to_document(self) -> dict:
         """The UBI document as tracked: absent fields stay absent, unnamed ones come back unchanged."""

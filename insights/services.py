@@ -41,14 +41,14 @@ def track_query(principal: Principal, *, query: dict) -> str:
     cleaned = validation.clean_query(query)
     chosen = "query_id" in cleaned.document
     document = cleaned.document if chosen else {**cleaned.document, "query_id": _new_id()}
-    row = Query.from_document(
+    row = Query.row_from_document(
         organization_id=principal.org_id,
         document=document,
         timestamp=cleaned.timestamp or timezone.now(),
         fingerprint=_fingerprint(document),
     )
-    _store(Query, "query_id", principal, [row], chosen_ids=[row.query_id] if chosen else [])
-    return row.query_id
+    _store(Query, "query_id", principal, [row], chosen_ids=[row["query_id"]] if chosen else [])
+    return row["query_id"]
 
 
 def track_event(principal: Principal, *, event: dict) -> str:
@@ -86,7 +86,7 @@ def _require_writer(principal: Principal) -> None:
 def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> list[str]:
     event_ids = []
     chosen_ids = []
-    rows_by_id: dict[str, Event] = {}
+    rows_by_id: dict[str, dict] = {}
     first_index_by_id: dict[str, int] = {}
     errors = validation.Errors()
     for index, cleaned in enumerate(cleaned_events):
@@ -97,14 +97,14 @@ def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> li
             document = {**document, "event_id": _new_id()}
         event_id = document["event_id"]
         event_ids.append(event_id)
-        row = Event.from_document(
+        row = Event.row_from_document(
             organization_id=principal.org_id,
             document=document,
             timestamp=cleaned.timestamp,
             fingerprint=_fingerprint(document),
         )
         first_index = first_index_by_id.setdefault(event_id, index)
-        if rows_by_id.setdefault(event_id, row).fingerprint != row.fingerprint:
+        if rows_by_id.setdefault(event_id, row)["fingerprint"] != row["fingerprint"]:
             errors.add(f"[{index}].event_id", f"event_id repeats that of [{first_index}] with different content.")
     errors.raise_if_any()
     _store(Event, "event_id", principal, list(rows_by_id.values()), chosen_ids=chosen_ids)
@@ -112,7 +112,8 @@ def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> li
 
 
 def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids: list[str]) -> None:
-    """Insert the rows not stored yet, in one transaction and one statement (``insights.bulk``).
+    """Insert the rows (``{attname: value}``) not stored yet, in one transaction and one statement
+    (``insights.bulk``).
 
     Identifiers are nearly always new, so the rows are inserted first and nothing is looked up. Only when that
     insert collides (a retry) are ``chosen_ids``, the identifiers the client chose, looked up in one query: a
@@ -127,10 +128,10 @@ def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids
             ).values_list(id_field, "fingerprint")
         )
         for row in rows:
-            identifier = getattr(row, id_field)
-            if identifier in stored and stored[identifier] != row.fingerprint:
+            identifier = row[id_field]
+            if identifier in stored and stored[identifier] != row["fingerprint"]:
                 raise Conflict(f"{id_field} {identifier!r} is already tracked with different content.")
-        if _insert(model, [row for row in rows if getattr(row, id_field) not in stored]):
+        if _insert(model, [row for row in rows if row[id_field] not in stored]):
             return
     raise Conflict(f"Another request tracked the same {id_field}s at the same moment.")
 
@@ -140,7 +141,7 @@ def _insert(model, rows: list) -> bool:
     try:
         if len(rows) == 1 and not transaction.get_connection().in_atomic_block:
             # One INSERT is atomic by itself: in autocommit it is one round trip, without BEGIN and COMMIT.
-            rows[0].save(force_insert=True)
+            model(**rows[0]).save(force_insert=True)
         else:
             with transaction.atomic():
                 bulk.insert(model, rows)
