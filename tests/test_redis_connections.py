@@ -15,6 +15,15 @@ def test_cache_objects_with_the_same_servers_share_one_client():
     assert elsewhere._cache is not first._cache
 
 
+def test_every_operation_uses_one_redis_client_per_pool():
+    cache = SharedPoolRedisCache("redis://127.0.0.1:6379/15", {})
+    client = cache._cache.get_client("a")
+
+    # Thread-safe, and costly to build (redis-py fills its response callbacks): Django built one per operation.
+    assert cache._cache.get_client("b", write=True) is client
+    assert isinstance(client, redis.Redis)
+
+
 def test_grpc_calls_reuse_the_processs_redis_connections(settings, ubi_stub, auth):
     if not settings.REDIS_URL:
         pytest.skip("REDIS_URL is not set: the caches are in-process and on disk, with no connection to keep")
