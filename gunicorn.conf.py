@@ -16,3 +16,10 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 timeout = 60
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    # The application is loaded in each worker (no preload): settle it there, before its first request.
+    from project.warmup import settle
+
+    settle()

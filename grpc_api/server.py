@@ -21,6 +21,7 @@ from grpc_api.interceptors import SERVER_INTERCEPTORS, SERVICE_NAME
 from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
 from project.conf import ubi_settings
+from project.warmup import settle
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def serve(address: str, *, grace: float, **server_options) -> None:
     for signum in STOP_SIGNALS:
         signal.signal(signum, lambda *_: stopping.set())
     server, port = create_server(address, **server_options)
+    settle()
     server.start()
     logger.info("gRPC server (pid %d) serving on %s, port %d", os.getpid(), address, port)
     stopping.wait()
