@@ -1,19 +1,25 @@
-"""Many new rows in one statement: PostgreSQL's ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere.
+"""New rows in one statement each time: one ``INSERT`` for a row, PostgreSQL's ``COPY`` for more (``bulk_create``
+elsewhere).
+
+Rows are plain dicts of field values (``attname`` keys), not model instances: building a thousand instances only to
+read their values back cost a fifth of a batch, and compiling an ORM ``INSERT`` for a single row cost more than
+the row. The statements are written once per model instead.
 
 ``bulk_create`` compiles one INSERT with a placeholder per value, some 15,000 for a batch of 1000 events, each
 adapted in Python: the larger part of a batch's time. ``COPY`` streams the rows instead, written by psycopg's C
 code. It is still one statement in the caller's transaction, so a batch stays all or nothing, and a duplicate
 identifier still raises ``IntegrityError`` (and a lost connection ``OperationalError``), as the INSERT would.
 
-Rows are plain dicts of field values (``attname`` keys), not model instances: building a thousand instances only
-to read their values back cost a fifth of a batch. Each value is prepared for the database as ``save()`` would
-(``get_db_prep_save``), except text, which Django passes on unchanged anyway (a text value must be a ``str`` or
-``None``); so a row must already hold what ``pre_save`` would give, which rules out ``auto_now`` fields. The auto-generated primary key is left to the
+Each value is prepared for the database as ``save()`` would (``get_db_prep_save``), except text, which Django
+passes on unchanged anyway (a text value must be a ``str`` or ``None``); so a row must already hold what
+``pre_save`` would give, which rules out ``auto_now`` fields. The auto-generated primary key is left to the
 database and not read back, since tracked documents are known by their own identifiers.
 """
 
+import functools
 import operator
 import time
+from typing import NamedTuple
 
 from django.db import connections, models, router
 
@@ -25,25 +31,54 @@ def insert(model, rows: list[dict]) -> None:
     """Insert ``rows`` (``{attname: value}`` for every concrete field but the auto key) in one statement."""
     if not rows:
         return
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor != "postgresql":
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    layout = _layout(model, alias)
+    if len(rows) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute(layout.insert, layout.values(rows[0], connection))
+    elif connection.vendor == "postgresql":
+        _copy(connection, layout, rows)
+    else:
         model.objects.bulk_create([model(**row) for row in rows])
-        return
+
+
+class _Layout(NamedTuple):
+    """A model's columns, text first (one C call, ``itemgetter``, takes those from a row), and its statements."""
+
+    text_values: operator.itemgetter
+    prepared: tuple  # the other fields, whose values get_db_prep_save prepares
+    insert: str  # INSERT INTO table (columns) VALUES (%s, ...)
+    copy: str  # COPY table (columns) FROM STDIN
+
+    def values(self, row: dict, connection) -> tuple:
+        prepared = [field.get_db_prep_save(row[field.attname], connection) for field in self.prepared]
+        return (*self.text_values(row), *prepared)
+
+
+@functools.cache
+def _layout(model, alias: str) -> _Layout:
+    quote_name = connections[alias].ops.quote_name
     fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
-    # Text columns first, so that one C call (itemgetter) takes them from a row; the rest each need preparing.
     text = [field for field in fields if type(field) in _TEXT_FIELDS]
     prepared = [field for field in fields if type(field) not in _TEXT_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in text + prepared)
-    statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    text_values = operator.itemgetter(*(field.attname for field in text))
+    table = quote_name(model._meta.db_table)
+    columns = ", ".join(quote_name(field.column) for field in text + prepared)
+    return _Layout(
+        text_values=operator.itemgetter(*(field.attname for field in text)),
+        prepared=tuple(prepared),
+        insert=f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+        copy=f"COPY {table} ({columns}) FROM STDIN",
+    )
+
+
+def _copy(connection, layout: _Layout, rows: list[dict]) -> None:
     started = time.monotonic()
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # The psycopg cursor under Django's wrapper: Django's has no COPY.
-        with cursor.cursor.copy(statement) as copy:
+        with cursor.cursor.copy(layout.copy) as copy:
             for row in rows:
-                copy.write_row(
-                    (*text_values(row), *[field.get_db_prep_save(row[field.attname], connection) for field in prepared])
-                )
+                copy.write_row(layout.values(row, connection))
     if connection.queries_logged:
         # As Django's debug cursor logs its statements, so that query counts (tests, debug tools) see this one.
-        connection.queries_log.append({"sql": statement, "time": f"{time.monotonic() - started:.3f}"})
+        connection.queries_log.append({"sql": layout.copy, "time": f"{time.monotonic() - started:.3f}"})

@@ -141,7 +141,7 @@ def _insert(model, rows: list) -> bool:
     try:
         if len(rows) == 1 and not transaction.get_connection().in_atomic_block:
             # One INSERT is atomic by itself: in autocommit it is one round trip, without BEGIN and COMMIT.
-            model(**rows[0]).save(force_insert=True)
+            bulk.insert(model, rows)
         else:
             with transaction.atomic():
                 bulk.insert(model, rows)
