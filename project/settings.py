@@ -245,6 +245,7 @@ def _rate(value):
 # Each knob that may come from the environment, and how its text becomes the setting; unset ones keep the default.
 _UBI_FROM_ENVIRONMENT = {
     "GRPC_ADDRESS": str,
+    "GRPC_THREADS": int,
     "RATE_LIMIT_CLIENT": _rate,
     "RATE_LIMIT_USER": _rate,
     "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,

@@ -2,8 +2,11 @@
 
 import datetime
 import ipaddress
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -26,7 +29,7 @@ from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from grpc_api.interceptors import SERVICE_NAME
 from grpc_api.server import create_server
 from insights.models import Event, Query
-from tests.grpc_helpers import bearer_metadata, rejected, wait_until_serving
+from tests.grpc_helpers import PROJECT, bearer_metadata, rejected, wait_until_serving
 from tests.ubi_documents import make_event, make_query
 
 
@@ -123,6 +126,19 @@ def test_tls_serves_callers_that_trust_the_certificate(transactional_db, token):
 def test_grpcserver_refuses_bad_arguments(arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("grpcserver", *arguments)
+
+
+def test_grpcserver_threads_default_comes_from_the_environment():
+    read = "from project.conf import ubi_settings; print(ubi_settings.GRPC_THREADS)"
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", read],
+        cwd=PROJECT,
+        env={**os.environ, "GRPC_THREADS": "3"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.strip() == "3"
 
 
 def free_port() -> int:
