@@ -11,6 +11,7 @@ ways, and a ``Timestamp`` outside years 1 to 9999.
 """
 
 import datetime
+import functools
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -38,11 +39,10 @@ def message_to_dict(message: Message, path: str = "") -> dict:
     for field, value in message.ListFields():
         if field.name == ADDITIONAL_PROPERTIES:
             additional = _json_value(value)
-        elif field.is_repeated:
-            field_path = _join(path, field.name)
-            document[field.name] = [_to_python(field, item, f"{field_path}[{i}]") for i, item in enumerate(value)]
+        elif (convert := _converter(field)) is None:
+            document[field.name] = value
         else:
-            document[field.name] = _to_python(field, value, _join(path, field.name))
+            document[field.name] = convert(value, path, field.name)
     if additional is not None:
         clashes = sorted(name for name in additional if name in document)
         if clashes:
@@ -76,20 +76,32 @@ def fill_message(message: Message, document: dict) -> Message:
     return message
 
 
-def _to_python(field: FieldDescriptor, value, path: str):
+@functools.cache
+def _converter(field: FieldDescriptor):
+    """The function ``(value, path, name)`` that turns ``field``'s value into JSON, or None when the value already
+    is JSON (a string, a number). Worked out once per field: a stream converts the same fields a thousand times
+    over. The path is joined only where it is needed: a nested message, an error."""
     if field.message_type is None:
-        return value
-    type_name = field.message_type.full_name
-    if type_name == TIMESTAMP:
-        try:
-            return value.ToJsonString()
-        except ValueError:
-            raise InvalidInput({path: ["The date-time is outside the years 1 to 9999 in UTC."]}) from None
-    if type_name in JSON_VALUES:
-        return _json_value(value)
-    if type_name in WRAPPERS:
-        return _json_number(value.value) if isinstance(value.value, float) else value.value
-    return message_to_dict(value, path)
+        return (lambda value, path, name: list(value)) if field.is_repeated else None
+    convert = _MESSAGE_CONVERTERS.get(field.message_type.full_name, _nested)
+    if not field.is_repeated:
+        return convert
+    return lambda value, path, name: [convert(item, f"{_join(path, name)}[{i}]", "") for i, item in enumerate(value)]
+
+
+def _timestamp(value: Message, path: str, name: str) -> str:
+    try:
+        return value.ToJsonString()
+    except ValueError:
+        raise InvalidInput({_join(path, name): ["The date-time is outside the years 1 to 9999 in UTC."]}) from None
+
+
+def _wrapped(value: Message, path: str, name: str):
+    return _json_number(value.value) if isinstance(value.value, float) else value.value
+
+
+def _nested(value: Message, path: str, name: str) -> dict:
+    return message_to_dict(value, _join(path, name))
 
 
 def _json_value(message: Message):
@@ -110,6 +122,14 @@ def _json_value(message: Message):
 def _json_number(number: float) -> int | float:
     """A double as JSON means it: a whole number is an int (``2``, not ``2.0``), as a JSON body would give it."""
     return int(number) if number.is_integer() and abs(number) <= _LARGEST_EXACT_INTEGER else number
+
+
+# The well-known message types that stand for a JSON value; any other message is a nested object (``_nested``).
+_MESSAGE_CONVERTERS = {
+    TIMESTAMP: _timestamp,
+    **dict.fromkeys(JSON_VALUES, lambda value, path, name: _json_value(value)),
+    **dict.fromkeys(WRAPPERS, _wrapped),
+}
 
 
 def _assign(message: Message, field: FieldDescriptor, value) -> None:
@@ -142,4 +162,4 @@ def _assign_message(target: Message, value) -> None:
 
 
 def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+    return f"{path}.{name}" if path and name else path or name
