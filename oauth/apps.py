@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class OAuthConfig(AppConfig):
@@ -10,6 +10,12 @@ class OAuthConfig(AppConfig):
     def ready(self):
         from oauth2_provider.models import get_access_token_model
 
-        from oauth import checks, revocation  # noqa: F401  (checks registers itself)
+        from accounts.models import AppClient, Organization, Role
+        from oauth import checks, clients, revocation  # noqa: F401  (checks registers itself)
 
         post_delete.connect(revocation.access_token_deleted, sender=get_access_token_model())
+        # What a loaded client carries: itself, its roles and their names, its organisation.
+        for model in (AppClient, Role, Organization):
+            for signal in (post_save, post_delete):
+                signal.connect(clients.changed, sender=model, dispatch_uid=f"clients.changed:{model.__name__}")
+        m2m_changed.connect(clients.changed, sender=AppClient.roles.through, dispatch_uid="clients.changed:roles")

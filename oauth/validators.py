@@ -11,7 +11,7 @@ from oauth2_provider import oauth2_validators
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
 
-from oauth import login, redeemed_codes
+from oauth import clients, login, redeemed_codes
 from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri
 from project import ratelimit
 
@@ -30,6 +30,15 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         if authenticated:
             ratelimit.limit_token_client(request.client.client_id)
         return authenticated
+
+    def _load_application(self, client_id, request):
+        """The client from this process's current copies (``oauth.clients``), not a query per token request."""
+        if not request.client:
+            try:
+                request.client = clients.get(client_id)
+            except ValueError:  # a client_id the database cannot hold (NUL): super() answers it as unknown
+                pass
+        return super()._load_application(client_id, request)
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):
         """A public client, known by its id alone; then one token request on its rate limit (``RateLimited``)."""
