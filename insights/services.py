@@ -26,6 +26,9 @@ WRITE_ROLE = "insights:write"
 # After a collision, a concurrent request may insert the same identifier between our check and our insert;
 # checking again once then finds its row, so a second attempt always settles it.
 _ATTEMPTS = 2
+# The fingerprint's form of a document. One encoder for every call: json.dumps with options builds a new one each
+# time, which cost more than the encoding itself (this runs for every tracked document).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def track_query(principal: Principal, *, query: dict) -> str:
@@ -151,8 +154,7 @@ def _insert(model, rows: list) -> bool:
 
 
 def _fingerprint(document: dict) -> str:
-    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL_JSON.encode(document).encode()).hexdigest()
 
 
 def _new_id() -> str:

@@ -1,5 +1,7 @@
 """POST /api/v1/ubi/events: one event or an array of them, all or nothing, safe to retry."""
 
+import hashlib
+import json
 import uuid
 
 import pytest
@@ -133,6 +135,15 @@ def test_a_client_chosen_event_id_makes_retries_safe(api):
     assert first.json() == second.json() == {"event_ids": ["evt-1", "evt-2"]}
     assert api.post(EVENTS, json=batch[0]).json() == {"event_id": "evt-1"}
     assert Event.objects.count() == 2
+
+
+def test_the_retry_fingerprint_is_the_sha256_of_the_documents_canonical_json(api):
+    # Stored fingerprints must keep matching across releases, or a retry after an upgrade would be a 409.
+    event = make_event(event_id="pinned-1", message="naïve ✓", event_attributes={"position": {"ordinal": 2.0}})
+    assert api.post(EVENTS, json=event).status_code == 201
+
+    canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    assert Event.objects.get(event_id="pinned-1").fingerprint == hashlib.sha256(canonical).hexdigest()
 
 
 def test_a_retry_mixing_stored_and_new_events_stores_only_the_new_ones(api):
