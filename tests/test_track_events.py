@@ -30,7 +30,14 @@ def test_the_published_sample_is_tracked_and_read_back_unchanged(api, ubi_dir):
 def test_one_event_answers_its_generated_event_id(api):
     response = api.post(EVENTS, json=make_event())
     assert response.status_code == 201
-    assert uuid.UUID(response.json()["event_id"])
+    assert uuid.UUID(response.json()["event_id"]).version == 4
+
+
+def test_a_batch_without_event_ids_gets_distinct_random_uuids(api):
+    event_ids = api.post(EVENTS, json=[make_event() for _ in range(50)]).json()["event_ids"]
+    generated = [uuid.UUID(event_id) for event_id in event_ids]
+    assert {(each.version, each.variant) for each in generated} == {(4, uuid.RFC_4122)}
+    assert len(set(generated)) == 50
 
 
 @pytest.mark.parametrize("action_name", ["click", "purchase", "add_to_cart", "page_exit"])
