@@ -10,6 +10,7 @@ is compared through a SHA-256 fingerprint of the document, so a retried batch is
 once its insert has collided: a first attempt costs the insert alone.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -144,13 +145,12 @@ def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids
 
 def _insert(model, rows: list) -> bool:
     """Insert ``rows`` all or nothing; False when one of their identifiers is already stored."""
+    # One INSERT is atomic by itself: in autocommit it is one round trip, without BEGIN and COMMIT. Inside a
+    # transaction it still needs a savepoint, so that a collision leaves the transaction usable.
+    one_statement = len(rows) == 1 and not transaction.get_connection().in_atomic_block
     try:
-        if len(rows) == 1 and not transaction.get_connection().in_atomic_block:
-            # One INSERT is atomic by itself: in autocommit it is one round trip, without BEGIN and COMMIT.
+        with contextlib.nullcontext() if one_statement else transaction.atomic():
             bulk.insert(model, rows)
-        else:
-            with transaction.atomic():
-                bulk.insert(model, rows)
     except IntegrityError:
         return False
     return True
