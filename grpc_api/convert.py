@@ -12,9 +12,10 @@ ways, and a ``Timestamp`` outside years 1 to 9999.
 
 import datetime
 import functools
+from collections.abc import Callable
 
 from google.protobuf import json_format
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from insights.validation import parse_timestamp
@@ -29,20 +30,19 @@ WRAPPERS = {
 }
 # Doubles beyond this cannot all be told apart from their neighbours, so they stay floats.
 _LARGEST_EXACT_INTEGER = 2**53
+_EPOCH = datetime.datetime(1970, 1, 1)
+_NANOS_PER_SECOND = 1_000_000_000
 
 
 def message_to_dict(message: Message, path: str = "") -> dict:
     """The JSON document ``message`` stands for. ``path`` prefixes the field names of any ``InvalidInput``."""
+    fields = _fields(message.DESCRIPTOR)
     document = {}
-    additional = None
     # ListFields gives the set fields only (a scalar without presence counts as set when not its default), in C.
     for field, value in message.ListFields():
-        if field.name == ADDITIONAL_PROPERTIES:
-            additional = _json_value(value)
-        elif (convert := _converter(field)) is None:
-            document[field.name] = value
-        else:
-            document[field.name] = convert(value, path, field.name)
+        name, convert = fields[field]
+        document[name] = value if convert is None else convert(value, path, name)
+    additional = document.pop(ADDITIONAL_PROPERTIES, None)
     if additional is not None:
         clashes = sorted(name for name in additional if name in document)
         if clashes:
@@ -77,10 +77,15 @@ def fill_message(message: Message, document: dict) -> Message:
 
 
 @functools.cache
-def _converter(field: FieldDescriptor):
-    """The function ``(value, path, name)`` that turns ``field``'s value into JSON, or None when the value already
-    is JSON (a string, a number). Worked out once per field: a stream converts the same fields a thousand times
-    over. The path is joined only where it is needed: a nested message, an error."""
+def _fields(message_type: Descriptor) -> dict[FieldDescriptor, tuple[str, Callable | None]]:
+    """Each field of ``message_type``: its name and the function ``(value, path, name)`` that turns its value into
+    JSON, or None when the value already is JSON (a string, a number). Worked out once per message type: a stream
+    converts the same fields a thousand times over, and a descriptor's attributes are slow to read. The path is
+    joined only where it is needed: a nested message, an error."""
+    return {field: (field.name, _converter(field)) for field in message_type.fields}
+
+
+def _converter(field: FieldDescriptor) -> Callable | None:
     if field.message_type is None:
         return (lambda value, path, name: list(value)) if field.is_repeated else None
     convert = _MESSAGE_CONVERTERS.get(field.message_type.full_name, _nested)
@@ -90,10 +95,21 @@ def _converter(field: FieldDescriptor):
 
 
 def _timestamp(value: Message, path: str, name: str) -> str:
+    """``Timestamp.ToJsonString``'s text (3, 6 or 9 digits of fraction as needed), at a fifth of its cost."""
+    nanos = value.nanos
     try:
-        return value.ToJsonString()
-    except ValueError:
+        if not 0 <= nanos < _NANOS_PER_SECOND:
+            raise ValueError
+        text = (_EPOCH + datetime.timedelta(seconds=value.seconds)).isoformat()
+    except (OverflowError, ValueError):
         raise InvalidInput({_join(path, name): ["The date-time is outside the years 1 to 9999 in UTC."]}) from None
+    if not nanos:
+        return text + "Z"
+    if not nanos % 1_000_000:
+        return f"{text}.{nanos // 1_000_000:03d}Z"
+    if not nanos % 1_000:
+        return f"{text}.{nanos // 1_000:06d}Z"
+    return f"{text}.{nanos:09d}Z"
 
 
 def _wrapped(value: Message, path: str, name: str):
