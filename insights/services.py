@@ -12,7 +12,6 @@ once its insert has collided: a first attempt costs the insert alone.
 
 import contextlib
 import hashlib
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -23,15 +22,13 @@ from django.utils import timezone
 from insights import bulk, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
+from project import jsontext
 from project.errors import Conflict
 
 WRITE_ROLE = "insights:write"
 # After a collision, a concurrent request may insert the same identifier between our check and our insert;
 # checking again once then finds its row, so a second attempt always settles it.
 _ATTEMPTS = 2
-# The fingerprint's form of a document. One encoder for every call: json.dumps with options builds a new one each
-# time, which cost more than the encoding itself (this runs for every tracked document).
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def track_query(principal: Principal, *, query: dict) -> str:
@@ -157,7 +154,7 @@ def _insert(model, rows: list) -> bool:
 
 
 def _fingerprint(document: dict) -> str:
-    return hashlib.sha256(_CANONICAL_JSON.encode(document).encode()).hexdigest()
+    return hashlib.sha256(jsontext.canonical(document)).hexdigest()
 
 
 def _new_ids(count: int) -> Iterator[str]:

@@ -146,11 +146,16 @@ def test_a_client_chosen_event_id_makes_retries_safe(api):
 
 def test_the_retry_fingerprint_is_the_sha256_of_the_documents_canonical_json(api):
     # Stored fingerprints must keep matching across releases, or a retry after an upgrade would be a 409.
-    event = make_event(event_id="pinned-1", message="naïve ✓", event_attributes={"position": {"ordinal": 2.0}})
+    # With what orjson writes differently from the standard library: a number below 1e-4, an integer beyond 64 bits.
+    event = make_event(
+        event_id="pinned-1", message="naïve ✓", event_attributes={"position": {"ordinal": 2.0}}, score=1e-05, big=2**70
+    )
     assert api.post(EVENTS, json=event).status_code == 201
 
     canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    assert Event.objects.get(event_id="pinned-1").fingerprint == hashlib.sha256(canonical).hexdigest()
+    stored = Event.objects.get(event_id="pinned-1")
+    assert stored.fingerprint == hashlib.sha256(canonical).hexdigest()
+    assert stored.extra == {"score": 1e-05, "big": 2**70}
 
 
 def test_a_retry_mixing_stored_and_new_events_stores_only_the_new_ones(api):
