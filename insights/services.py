@@ -13,7 +13,6 @@ once its insert has collided: a first attempt costs the insert alone.
 import contextlib
 import hashlib
 import os
-import uuid
 from collections.abc import Iterator
 
 from django.db import IntegrityError, transaction
@@ -158,10 +157,17 @@ def _fingerprint(document: dict) -> str:
 
 
 def _new_ids(count: int) -> Iterator[str]:
-    """``count`` random (version 4) UUIDs from one read of the system's randomness.
+    """``count`` random (version 4) UUIDs from one read of the system's randomness, as text.
 
     ``uuid4()`` makes a system call per id, and each lets go of the GIL, inviting the server's other threads to
-    take it in the middle of a batch; one read for the batch is also a sixth cheaper on its own.
+    take it in the middle of a batch. Setting the version and variant bits of all of them at once and cutting one
+    hex string is also a third of the cost of building a ``uuid.UUID`` for each only to print it.
     """
-    randomness = os.urandom(16 * count)
-    return (str(uuid.UUID(bytes=randomness[start : start + 16], version=4)) for start in range(0, 16 * count, 16))
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes(byte & 0x0F | 0x40 for byte in raw[6::16])  # version 4
+    raw[8::16] = bytes(byte & 0x3F | 0x80 for byte in raw[8::16])  # the RFC 4122 variant
+    text = raw.hex()
+    return (
+        f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    )

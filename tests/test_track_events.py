@@ -38,6 +38,7 @@ def test_a_batch_without_event_ids_gets_distinct_random_uuids(api):
     generated = [uuid.UUID(event_id) for event_id in event_ids]
     assert {(each.version, each.variant) for each in generated} == {(4, uuid.RFC_4122)}
     assert len(set(generated)) == 50
+    assert [str(each) for each in generated] == event_ids  # the canonical lowercase text form
 
 
 @pytest.mark.parametrize("action_name", ["click", "purchase", "add_to_cart", "page_exit"])
