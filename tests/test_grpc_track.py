@@ -150,6 +150,7 @@ INVALID_EVENTS = {
     ),
     "object_id too long": (object_with_id(struct_pb2.Value(string_value="o" * 257)), {"event_attributes.object.object_id"}),
     "timestamp out of range": (ubi.Event(action_name="click", timestamp={"seconds": 300_000_000_000}), {"timestamp"}),
+    "a number not finite": (with_additional(fill_message(ubi.Event(), make_event()), score=float("nan")), {"score"}),
     "timestamp before year 1": (ubi.Event(action_name="click", timestamp={"seconds": -62_135_596_801}), {"timestamp"}),
     "timestamp nanos negative": (ubi.Event(action_name="click", timestamp={"seconds": 0, "nanos": -1}), {"timestamp"}),
     "timestamp nanos a second": (ubi.Event(action_name="click", timestamp={"nanos": 1_000_000_000}), {"timestamp"}),
