@@ -13,10 +13,10 @@ import orjson
 
 # The form fingerprints have always had. Built once: json.dumps with options builds a new encoder every call.
 _STANDARD_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-# A number written by orjson below 1e-4 in size, where a value starts inside a compact JSON object or array:
-# 0.0000..., or with a negative exponent. A string holds it by accident far less often than "e-" alone, which
-# two UUIDs contain two times in five; searched only when that plain "in" test finds either spelling.
-_SMALL_NUMBER = re.compile(rb"[:,\[]-?(?:0\.0000|\d+(?:\.\d+)?e-)")
+# How orjson writes a number below 1e-4 in size in an object: with a negative exponent, ended by what may follow a
+# value (2.5e-7,), or as 0.0000... Strings rarely hold either (a UUID's "e-" is followed by hex digits and "-" or a
+# quote); one that does only sends its document the slower way.
+_SMALL_EXPONENT = re.compile(rb"e-\d+[,}\]]")
 
 
 def dumps(value) -> str:
@@ -33,13 +33,12 @@ def canonical(document: dict) -> bytes:
     fingerprints must keep matching.
 
     orjson writes the same bytes except for numbers below 1e-4 in size: ``1e-05``, which orjson spells ``0.00001``,
-    and ``2.5e-07``, which it spells ``2.5e-7``. Text with such a number goes to the standard library instead (as
-    does text with a string that looks like one after a ``:``, ``,`` or ``[``: rare, and only slower).
+    and ``2.5e-07``, which it spells ``2.5e-7``. Text with such a number goes to the standard library instead.
     """
     try:
         text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # an integer beyond 64 bits
         return _STANDARD_CANONICAL.encode(document).encode()
-    if (b"e-" in text or b"0.0000" in text) and _SMALL_NUMBER.search(text):
+    if b"0.0000" in text or _SMALL_EXPONENT.search(text):
         return _STANDARD_CANONICAL.encode(document).encode()
     return text

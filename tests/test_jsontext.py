@@ -40,6 +40,7 @@ def test_the_canonical_form_is_the_standard_librarys(document):
     [
         {"score": 1e-05},  # orjson: 0.00001
         {"scores": [0.5, -2.5e-07]},  # orjson: -2.5e-7
+        {"a": 3e-07, "b": {"c": 4.5e-12}},  # followed by "," and "}"
         {"tiny": 5e-324, "huge": 1.5e300, "whole": 2.0},
         {"big": 2**70},  # beyond orjson's 64 bits
         {"id": "3e-4a", "note": "x:1e-5, [0.00001"},  # strings that look like small numbers
