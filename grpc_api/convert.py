@@ -11,11 +11,10 @@ ways, and a ``Timestamp`` outside years 1 to 9999.
 """
 
 import datetime
-import functools
 from collections.abc import Callable
 
 from google.protobuf import json_format
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from insights.validation import parse_timestamp
@@ -36,7 +35,7 @@ _NANOS_PER_SECOND = 1_000_000_000
 
 def message_to_dict(message: Message, path: str = "") -> dict:
     """The JSON document ``message`` stands for. ``path`` prefixes the field names of any ``InvalidInput``."""
-    fields = _fields(message.DESCRIPTOR)
+    fields = _FIELDS.get(type(message)) or _fields(message)
     document = {}
     # ListFields gives the set fields only (a scalar without presence counts as set when not its default), in C.
     for field, value in message.ListFields():
@@ -76,13 +75,14 @@ def fill_message(message: Message, document: dict) -> Message:
     return message
 
 
-@functools.cache
-def _fields(message_type: Descriptor) -> dict[FieldDescriptor, tuple[str, Callable | None]]:
-    """Each field of ``message_type``: its name and the function ``(value, path, name)`` that turns its value into
-    JSON, or None when the value already is JSON (a string, a number). Worked out once per message type: a stream
-    converts the same fields a thousand times over, and a descriptor's attributes are slow to read. The path is
-    joined only where it is needed: a nested message, an error."""
-    return {field: (field.name, _converter(field)) for field in message_type.fields}
+def _fields(message: Message) -> dict[FieldDescriptor, tuple[str, Callable | None]]:
+    """Each field of ``message``'s type: its name and the function ``(value, path, name)`` that turns its value into
+    JSON, or None when the value already is JSON (a string, a number). Worked out once per message class, kept in
+    ``_FIELDS``: a stream converts the same fields a thousand times over, and a descriptor's attributes are slow to
+    read. The path is joined only where it is needed: a nested message, an error."""
+    fields = {field: (field.name, _converter(field)) for field in message.DESCRIPTOR.fields}
+    _FIELDS[type(message)] = fields
+    return fields
 
 
 def _converter(field: FieldDescriptor) -> Callable | None:
@@ -120,18 +120,21 @@ def _nested(value: Message, path: str, name: str) -> dict:
     return message_to_dict(value, _join(path, name))
 
 
-def _json_value(message: Message):
-    """A Struct, ListValue or Value as plain JSON."""
-    kind = message.DESCRIPTOR.full_name
-    if kind == "google.protobuf.Struct":
-        return {key: _json_value(item) for key, item in message.fields.items()}
-    if kind == "google.protobuf.ListValue":
-        return [_json_value(item) for item in message.values]
+def _struct(message: Message) -> dict:
+    return {key: _value(item) for key, item in message.fields.items()}
+
+
+def _value(message: Message):
+    """A ``Value`` as plain JSON: the type UBI's own fields hold (``object_id``) and Structs are made of."""
     which = message.WhichOneof("kind")
-    if which in ("struct_value", "list_value"):
-        return _json_value(getattr(message, which))
+    if which == "string_value":
+        return message.string_value
     if which == "number_value":
         return _json_number(message.number_value)
+    if which == "struct_value":
+        return _struct(message.struct_value)
+    if which == "list_value":
+        return [_value(item) for item in message.list_value.values]
     return None if which in (None, "null_value") else getattr(message, which)
 
 
@@ -143,9 +146,12 @@ def _json_number(number: float) -> int | float:
 # The well-known message types that stand for a JSON value; any other message is a nested object (``_nested``).
 _MESSAGE_CONVERTERS = {
     TIMESTAMP: _timestamp,
-    **dict.fromkeys(JSON_VALUES, lambda value, path, name: _json_value(value)),
+    "google.protobuf.Value": lambda value, path, name: _value(value),
+    "google.protobuf.Struct": lambda value, path, name: _struct(value),
+    "google.protobuf.ListValue": lambda value, path, name: [_value(item) for item in value.values],
     **dict.fromkeys(WRAPPERS, _wrapped),
 }
+_FIELDS: dict[type, dict] = {}  # message class: _fields
 
 
 def _assign(message: Message, field: FieldDescriptor, value) -> None:
