@@ -17,9 +17,12 @@ of a batch); so a row must already hold what ``pre_save`` would give, which rule
 database and not read back, since tracked documents are known by their own identifiers.
 """
 
+import datetime
 import functools
 import operator
 import time
+import uuid
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import connections, models, router
@@ -52,14 +55,14 @@ class _Layout(NamedTuple):
 
     text_values: operator.itemgetter
     json: tuple[str, ...]  # the attnames of JSON fields with the default encoder
-    prepared: tuple  # the other fields, whose values get_db_prep_save prepares
+    prepared: tuple[tuple[str, Callable], ...]  # the other fields: attname and _preparer
     insert: str  # INSERT INTO table (columns) VALUES (%s, ...)
     copy: str  # COPY table (columns) FROM STDIN
 
     def values(self, row: dict, connection) -> tuple:
         # None is SQL NULL, as the JSONField itself has it.
         json = [None if (value := row[name]) is None else jsontext.dumps(value) for name in self.json]
-        prepared = [field.get_db_prep_save(row[field.attname], connection) for field in self.prepared]
+        prepared = [prepare(row[attname], connection) for attname, prepare in self.prepared]
         return (*self.text_values(row), *json, *prepared)
 
 
@@ -75,10 +78,26 @@ def _layout(model, alias: str) -> _Layout:
     return _Layout(
         text_values=operator.itemgetter(*(field.attname for field in text)),
         json=tuple(field.attname for field in json),
-        prepared=tuple(prepared),
+        prepared=tuple((field.attname, _preparer(field, connections[alias].vendor)) for field in prepared),
         insert=f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
         copy=f"COPY {table} ({columns}) FROM STDIN",
     )
+
+
+def _preparer(field, vendor: str) -> Callable:
+    """How a value of ``field`` is prepared: ``get_db_prep_save``, as ``save()`` does, but for the values Django's
+    PostgreSQL backend hands psycopg unchanged anyway, a ``UUID`` for a UUID column (or a key to one) and an aware
+    ``datetime`` for a date-time column: those are recognised by type and passed on. Django's way to the same
+    result cost a twentieth of a batch's CPU (the organisation and the time of every row)."""
+    prepare = field.get_db_prep_save
+    column = field.target_field if field.is_relation else field
+    if vendor == "postgresql" and isinstance(column, models.UUIDField):
+        return lambda value, connection: value if type(value) is uuid.UUID else prepare(value, connection)
+    if vendor == "postgresql" and isinstance(column, models.DateTimeField):
+        return lambda value, connection: (
+            value if type(value) is datetime.datetime and value.utcoffset() is not None else prepare(value, connection)
+        )
+    return prepare
 
 
 def _copy(connection, layout: _Layout, rows: list[dict]) -> None:
