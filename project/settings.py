@@ -87,7 +87,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "600")),
-        conn_health_checks=True,
+        # Off by default: a health check is a SELECT 1 before each request's first query, a round trip per single
+        # event (without it, bench/run.py served a tenth more). A connection the database dropped (a restart) then
+        # fails the one request that finds it broken (503, as every request did while the database was away), and
+        # Django closes it, so the next request reconnects.
+        conn_health_checks=_env_bool("DB_CONN_HEALTH_CHECKS"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

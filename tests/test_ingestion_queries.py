@@ -5,6 +5,10 @@ the statements a server really sends (no test savepoints around them).
 """
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -75,6 +79,21 @@ def test_a_batch_of_1000_is_inserted_in_bulk(writer):
         # As many rows a statement as the database's parameter limit allows.
         assert data_statements(captured) == ["INSERT"] * math.ceil(len(events) / rows_per_insert)
     assert sorted(Event.objects.values_list("action_name", flat=True)) == sorted(e["action_name"] for e in events)
+
+
+@pytest.mark.parametrize(("variable", "checked"), [(None, False), ("true", True)])
+def test_connections_are_health_checked_only_when_asked(variable, checked):
+    # A health check is a SELECT 1 before every request's first statement: a needless round trip per single event,
+    # unless an operator asks for it (DB_CONN_HEALTH_CHECKS). test_faults.py shows recovery from a restart without.
+    environment = {name: value for name, value in os.environ.items() if name != "DB_CONN_HEALTH_CHECKS"}
+    if variable is not None:
+        environment["DB_CONN_HEALTH_CHECKS"] = variable
+    read = 'from django.db import connection; print(connection.settings_dict["CONN_HEALTH_CHECKS"])'
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", read],
+        cwd=Path(__file__).resolve().parents[1], env=environment, capture_output=True, text=True, check=True,
+    )
+    assert shown.stdout.strip() == str(checked)
 
 
 def test_a_query_is_one_insert(writer):
