@@ -105,6 +105,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared memory: the live test server's threads and the gRPC server then open their own
     # connections as in production. The process id keeps concurrent test runs apart.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Values sent apart from the statement, by psycopg's C adapters (not quoted into it in Python), and a statement
+    # a connection has run five times prepared (PostgreSQL then skips parsing and planning it): a single event's
+    # INSERT went from about 530 to 390 µs of CPU, client and server together. Behind a pooler that cannot keep
+    # prepared statements (PgBouncer in transaction mode before 1.21), DB_PREPARED_STATEMENTS=false.
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": 5 if _env_bool("DB_PREPARED_STATEMENTS", True) else None,
+    }
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without dropping each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

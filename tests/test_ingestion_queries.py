@@ -81,19 +81,34 @@ def test_a_batch_of_1000_is_inserted_in_bulk(writer):
     assert sorted(Event.objects.values_list("action_name", flat=True)) == sorted(e["action_name"] for e in events)
 
 
+def printed_by_a_new_process(expression: str, **variables: str | None) -> str:
+    """What ``print(expression)`` shows in a new process of the project whose environment has ``variables`` (None:
+    unset): settings are read once per process."""
+    environment = {name: value for name, value in os.environ.items() if name not in variables}
+    environment.update({name: value for name, value in variables.items() if value is not None})
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", f"print({expression})"],
+        cwd=Path(__file__).resolve().parents[1], env=environment, capture_output=True, text=True, check=True,
+    )
+    return shown.stdout.strip()
+
+
 @pytest.mark.parametrize(("variable", "checked"), [(None, False), ("true", True)])
 def test_connections_are_health_checked_only_when_asked(variable, checked):
     # A health check is a SELECT 1 before every request's first statement: a needless round trip per single event,
     # unless an operator asks for it (DB_CONN_HEALTH_CHECKS). test_faults.py shows recovery from a restart without.
-    environment = {name: value for name, value in os.environ.items() if name != "DB_CONN_HEALTH_CHECKS"}
-    if variable is not None:
-        environment["DB_CONN_HEALTH_CHECKS"] = variable
-    read = 'from django.db import connection; print(connection.settings_dict["CONN_HEALTH_CHECKS"])'
-    shown = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", read],
-        cwd=Path(__file__).resolve().parents[1], env=environment, capture_output=True, text=True, check=True,
+    read = "__import__('django.db').db.connection.settings_dict['CONN_HEALTH_CHECKS']"
+    assert printed_by_a_new_process(read, DB_CONN_HEALTH_CHECKS=variable) == str(checked)
+
+
+@pytest.mark.parametrize(("variable", "threshold"), [(None, 5), ("false", None)])
+def test_postgresql_statements_are_bound_by_the_server_and_prepared_unless_asked_not_to(variable, threshold):
+    read = "__import__('django.conf').conf.settings.DATABASES['default']['OPTIONS']"
+    # The URL is read, never connected to.
+    shown = printed_by_a_new_process(
+        read, DB_PREPARED_STATEMENTS=variable, DATABASE_URL="postgres://ubi@db.invalid:5432/ubi"
     )
-    assert shown.stdout.strip() == str(checked)
+    assert shown == str({"server_side_binding": True, "prepare_threshold": threshold})
 
 
 def test_a_query_is_one_insert(writer):
