@@ -110,10 +110,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # a connection has run five times prepared (PostgreSQL then skips parsing and planning it): a single event's
     # INSERT went from about 530 to 390 µs of CPU, client and server together. Behind a pooler that cannot keep
     # prepared statements (PgBouncer in transaction mode before 1.21), DB_PREPARED_STATEMENTS=false.
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": 5 if _env_bool("DB_PREPARED_STATEMENTS", True) else None,
-    }
+    # Added to the options the URL may give (?sslmode=require), not in their place.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if _env_bool("DB_PREPARED_STATEMENTS", True) else None,
+    )
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without dropping each other's test database.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

@@ -101,14 +101,21 @@ def test_connections_are_health_checked_only_when_asked(variable, checked):
     assert printed_by_a_new_process(read, DB_CONN_HEALTH_CHECKS=variable) == str(checked)
 
 
-@pytest.mark.parametrize(("variable", "threshold"), [(None, 5), ("false", None)])
-def test_postgresql_statements_are_bound_by_the_server_and_prepared_unless_asked_not_to(variable, threshold):
+@pytest.mark.parametrize(
+    ("variable", "query", "options"),
+    [
+        (None, "", {"server_side_binding": True, "prepare_threshold": 5}),
+        ("false", "", {"server_side_binding": True, "prepare_threshold": None}),
+        (None, "?sslmode=require", {"sslmode": "require", "server_side_binding": True, "prepare_threshold": 5}),
+    ],
+)
+def test_postgresql_statements_are_bound_by_the_server_and_prepared_unless_asked_not_to(variable, query, options):
     read = "__import__('django.conf').conf.settings.DATABASES['default']['OPTIONS']"
-    # The URL is read, never connected to.
+    # The URL is read, never connected to; options it gives are kept.
     shown = printed_by_a_new_process(
-        read, DB_PREPARED_STATEMENTS=variable, DATABASE_URL="postgres://ubi@db.invalid:5432/ubi"
+        read, DB_PREPARED_STATEMENTS=variable, DATABASE_URL=f"postgres://ubi@db.invalid:5432/ubi{query}"
     )
-    assert shown == str({"server_side_binding": True, "prepare_threshold": threshold})
+    assert shown == str(options)
 
 
 def test_a_query_is_one_insert(writer):
