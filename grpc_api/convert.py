@@ -124,6 +124,10 @@ def _struct(message: Message) -> dict:
     return {key: _value(item) for key, item in message.fields.items()}
 
 
+def _list(message: Message) -> list:
+    return [_value(item) for item in message.values]
+
+
 def _value(message: Message):
     """A ``Value`` as plain JSON: the type UBI's own fields hold (``object_id``) and Structs are made of."""
     which = message.WhichOneof("kind")
@@ -134,7 +138,7 @@ def _value(message: Message):
     if which == "struct_value":
         return _struct(message.struct_value)
     if which == "list_value":
-        return [_value(item) for item in message.list_value.values]
+        return _list(message.list_value)
     return None if which in (None, "null_value") else getattr(message, which)
 
 
@@ -148,7 +152,7 @@ _MESSAGE_CONVERTERS = {
     TIMESTAMP: _timestamp,
     "google.protobuf.Value": lambda value, path, name: _value(value),
     "google.protobuf.Struct": lambda value, path, name: _struct(value),
-    "google.protobuf.ListValue": lambda value, path, name: [_value(item) for item in value.values],
+    "google.protobuf.ListValue": lambda value, path, name: _list(value),
     **dict.fromkeys(WRAPPERS, _wrapped),
 }
 _FIELDS: dict[type, dict] = {}  # message class: _fields

@@ -10,11 +10,12 @@ adapted in Python: the larger part of a batch's time. ``COPY`` streams the rows 
 code. It is still one statement in the caller's transaction, so a batch stays all or nothing, and a duplicate
 identifier still raises ``IntegrityError`` (and a lost connection ``OperationalError``), as the INSERT would.
 
-Each value is prepared for the database as ``save()`` would (``get_db_prep_save``), except text, which Django
-passes on unchanged anyway (a text value must be a ``str`` or ``None``), and JSON, written as JSON text by
-``project.jsontext`` (Django's adapter and psycopg's dumper together cost a tenth of a millisecond a value, a third
-of a batch); so a row must already hold what ``pre_save`` would give, which rules out ``auto_now`` fields. The auto-generated primary key is left to the
-database and not read back, since tracked documents are known by their own identifiers.
+Each value is prepared for the database as ``save()`` would (``get_db_prep_save``), except text, which Django passes
+on unchanged anyway (a text value must be a ``str`` or ``None``), JSON, written as JSON text by ``project.jsontext``
+(Django's adapter and psycopg's dumper together cost a tenth of a millisecond a value, a third of a batch), and on
+PostgreSQL a ``UUID`` or an aware ``datetime``, which Django hands psycopg unchanged (``_preparer``). So a row must
+already hold what ``pre_save`` would give, which rules out ``auto_now`` fields. The auto-generated primary key is
+left to the database and not read back, since tracked documents are known by their own identifiers.
 """
 
 import datetime

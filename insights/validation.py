@@ -186,11 +186,12 @@ def _check_document(document, errors: Errors, prefix: str, required: tuple[str, 
             errors.add(key(prefix, name), f"{name} is required.")
     depth_left = ubi_settings.MAX_JSON_DEPTH - 1
     check_text = not _text_storable(document)
+    atoms = _ATOMS if check_text else _TEXT_AND_ATOMS
     for name, value in document.items():
         if check_text and _UNSTORABLE.search(name):
             errors.add(prefix, "Field names must not contain U+0000 or unpaired surrogates.")
             continue
-        if type(value) not in (_ATOMS if check_text else _TEXT_AND_ATOMS):
+        if type(value) not in atoms:
             problem = storage_problem(value, depth_left, check_text=check_text)
             if problem:
                 errors.add(key(prefix, name), problem)

@@ -38,7 +38,7 @@ def canonical(document: dict) -> bytes:
     try:
         text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # an integer beyond 64 bits
-        return _STANDARD_CANONICAL.encode(document).encode()
-    if b"0.0000" in text or _SMALL_EXPONENT.search(text):
+        text = None
+    if text is None or b"0.0000" in text or _SMALL_EXPONENT.search(text):
         return _STANDARD_CANONICAL.encode(document).encode()
     return text
