@@ -16,6 +16,10 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 timeout = 60
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
+# gunicornc's control socket, one per deployment beside its data (VAR_DIR, as in project/settings.py). gunicorn's
+# default is one path per user's home, which every gunicorn of that user shares: the last one started takes it over,
+# and the first one stopped removes it.
+control_socket = os.path.join(os.environ.get("VAR_DIR") or os.path.join(os.path.dirname(__file__), "var"), "gunicorn.ctl")
 
 
 def post_worker_init(worker):

@@ -7,10 +7,7 @@ SIGINT; ``serve_processes`` runs several on one port (``SO_REUSEPORT``), which `
 import logging
 import multiprocessing
 import os
-import signal
-import threading
 from concurrent import futures
-from multiprocessing.connection import wait
 
 import grpc
 from django.db import connections
@@ -20,13 +17,13 @@ from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from grpc_api.interceptors import SERVER_INTERCEPTORS, SERVICE_NAME
 from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
+from grpc_api.shutdown import receive_stop_signals, wait_for_stop
 from project.conf import ubi_settings
 from project.warmup import settle
 
 logger = logging.getLogger(__name__)
 
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def create_server(
@@ -65,14 +62,12 @@ def create_server(
 
 def serve(address: str, *, grace: float, **server_options) -> None:
     """Serve until SIGTERM or SIGINT, then refuse new calls and give those in flight ``grace`` seconds to finish."""
-    stopping = threading.Event()
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, lambda *_: stopping.set())
+    stop_receiver = receive_stop_signals()
     server, port = create_server(address, **server_options)
     settle()
     server.start()
     logger.info("gRPC server (pid %d) serving on %s, port %d", os.getpid(), address, port)
-    stopping.wait()
+    wait_for_stop(stop_receiver)
     logger.info("gRPC server (pid %d) stopping; in-flight calls have %s seconds", os.getpid(), grace)
     server.stop(grace).wait()
 
@@ -92,16 +87,11 @@ def serve_processes(count: int, address: str, **serve_options) -> int:
     ]
     for worker in workers:
         worker.start()
-
-    def stop_workers(*_):
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, stop_workers)
-    wait([worker.sentinel for worker in workers])
-    stop_workers()
+    stop_receiver = receive_stop_signals()  # after forking: each worker takes the signals its own way
+    wait_for_stop(stop_receiver, *(worker.sentinel for worker in workers))
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
     for worker in workers:
         worker.join()
     return next((worker.exitcode for worker in workers if worker.exitcode), 0)

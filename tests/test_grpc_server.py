@@ -212,3 +212,19 @@ def test_several_processes_share_one_port_and_all_stop_on_sigterm(server_process
     status, output = server.wait(30)
     assert status == 0, output
     assert len(set(re.findall(r"gRPC server \(pid (\d+)\) serving", output))) == 2, output
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_stop_signals_arriving_while_the_first_is_handled_still_stop_the_server(server_process, processes):
+    # A supervisor's SIGTERM, then serve.sh's: when the first one's handler set a threading.Event, a second that
+    # arrived inside set() deadlocked the process on the event's lock in about one round of three.
+    for _ in range(5):
+        target = f"127.0.0.1:{free_port()}"
+        server = server_process("--address", target, "--processes", processes, "--grace", "5")
+        wait_until_serving(target)
+        deadline = time.monotonic() + 30
+        while server.process.poll() is None and time.monotonic() < deadline:
+            server.terminate()
+            time.sleep(0.0001)
+        status, output = server.wait(5)
+        assert status == 0, output

@@ -55,5 +55,16 @@ def test_start_script_serves_http_and_grpc(tmp_path):
         assert health.status == health_pb2.HealthCheckResponse.SERVING
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        output = stopped_output(process)
+    assert process.returncode == 0, output  # both servers drained
     assert "client_secret=" in output
+    assert f"Control socket listening at {tmp_path / 'gunicorn.ctl'}" in output
+
+
+def stopped_output(process, seconds=60) -> str:
+    """What the script printed, once SIGTERM has stopped it; a failure, with that output, if it is still running."""
+    try:
+        return process.communicate(timeout=seconds)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"start.sh still ran {seconds} s after SIGTERM:\n{process.communicate()[0]}")
