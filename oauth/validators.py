@@ -157,6 +157,14 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
 
     # --- Saving tokens ------------------------------------------------------------------------------------------
 
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """An access token that comes alone (client credentials: no code, no refresh token) is one ``INSERT``,
+        atomic by itself; django-oauth-toolkit's transaction around it added BEGIN and COMMIT, two of the three
+        round trips to the database of a client's token request. Every other grant keeps that transaction."""
+        if request.grant_type == "client_credentials" and "refresh_token" not in token:
+            return self._save_bearer_token(token, request, *args, **kwargs)
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
     def _save_bearer_token(self, token, request, *args, **kwargs):
         """Runs inside ``save_bearer_token``'s transaction: a code or refresh token is consumed exactly when the
         tokens it buys are saved."""
