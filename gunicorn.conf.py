@@ -6,6 +6,8 @@ Threads let one worker overlap database round trips; processes (two per core by 
 import multiprocessing
 import os
 
+from project.paths import VAR_DIR
+
 bind = os.environ.get("HTTP_ADDRESS", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("WEB_THREADS", "4"))
@@ -16,10 +18,9 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 timeout = 60
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
-# gunicornc's control socket, one per deployment beside its data (VAR_DIR, as in project/settings.py). gunicorn's
-# default is one path per user's home, which every gunicorn of that user shares: the last one started takes it over,
-# and the first one stopped removes it.
-control_socket = os.path.join(os.environ.get("VAR_DIR") or os.path.join(os.path.dirname(__file__), "var"), "gunicorn.ctl")
+# gunicornc's control socket, one per deployment beside its data. gunicorn's default is one path per user's home,
+# which every gunicorn of that user shares: the last one started takes it over, and the first one stopped removes it.
+control_socket = str(VAR_DIR / "gunicorn.ctl")
 
 
 def post_worker_init(worker):

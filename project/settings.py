@@ -1,4 +1,4 @@
-"""Django settings: the one place that reads the environment.
+"""Django settings: the one place that reads the environment (with ``project/paths.py``, shared with gunicorn).
 
 Every knob has a default that runs on a fresh machine with nothing else installed (SQLite, in-process cache,
 keys generated into ``var/``). Production sets ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``JWT_PRIVATE_KEY``
@@ -6,14 +6,11 @@ and ``ALLOWED_HOSTS``. The project's own knobs and their defaults live in ``proj
 """
 
 import os
-from pathlib import Path
 
 import dj_database_url
 
+from project.paths import BASE_DIR, VAR_DIR
 from project.secrets import persistent_file, persistent_secret, rsa_private_key_pem
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
 def _bool(value):
