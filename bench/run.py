@@ -44,6 +44,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 # The environment variables of every rate limit (project/conf.py); "off" turns one off.
 RATE_LIMITS = ("RATE_LIMIT_CLIENT", "RATE_LIMIT_USER", "TOKEN_RATE_LIMIT_PER_CLIENT", "TOKEN_RATE_LIMIT_PER_ADDRESS")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of /proc's CPU times
 
 
 def free_port() -> int:
@@ -243,7 +244,6 @@ def per_event_us(cpu_seconds: float, events: int) -> float | None:
     return round(cpu_seconds / events * 1e6) if events else None
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP_SECONDS = 3
 SETTLE_SECONDS = 1  # for the requests in flight when a load generator stopped to finish
 

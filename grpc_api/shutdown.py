@@ -3,7 +3,8 @@
 A Python signal handler runs in the main thread between two bytecodes of whatever that thread is doing, so it must
 not take a lock. One that set a ``threading.Event`` deadlocked the server for good when a second SIGTERM (a
 supervisor's and ``serve.sh``'s, say) arrived while the first handler's ``set()`` held the event's lock. And the
-kernel may give a process's signal to any of its threads, gRPC's own included, where a Python handler never runs.
+kernel may give a process's signal to any of its threads, gRPC's own included, while Python runs the handler in the
+main thread only: a main thread blocked on a lock is not woken to run it.
 
 ``signal.set_wakeup_fd`` has neither problem: the interpreter's C-level handler writes the signal's number to a
 socket, from whichever thread took the signal and however many arrive, and the main thread waits on that socket as
