@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees each response last and frees the request's objects without the cyclic collector.
+    "project.request_cycles.RequestCyclesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
