@@ -166,8 +166,9 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
-        """Runs inside ``save_bearer_token``'s transaction: a code or refresh token is consumed exactly when the
-        tokens it buys are saved."""
+        """Save the tokens, consuming the code or refresh token that buys them. For those grants this runs inside
+        ``save_bearer_token``'s transaction, so the code or refresh token is consumed exactly when its tokens are
+        saved."""
         if request.grant_type == "authorization_code":
             self._redeem_code(request)
         elif request.grant_type == "refresh_token":
