@@ -6,7 +6,8 @@ import requests
 
 from tests import factories
 
-SHARED_UBI = Path(__file__).resolve().parents[2] / "shared" / "ubi"
+# The UBI schemas, samples and index mappings, as published (docs/reference/ubi/README.md says where from).
+UBI_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference" / "ubi"
 
 # The gRPC server, channel and stub fixtures.
 pytest_plugins = ["tests.grpc_helpers"]
@@ -38,9 +39,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def ubi_dir():
-    if not SHARED_UBI.is_dir():
-        pytest.skip("../shared/ubi (the UBI schemas and samples) is not beside the project")
-    return SHARED_UBI
+    return UBI_REFERENCE
 
 
 @pytest.fixture

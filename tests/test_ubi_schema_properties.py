@@ -1,4 +1,4 @@
-"""Property tests driven by the published UBI 1.3.0 JSON Schemas (``../shared/ubi/schema/1.3.0``).
+"""Property tests driven by the published UBI 1.3.0 JSON Schemas (``docs/reference/ubi/schema/1.3.0``).
 
 What ``jsonschema`` accepts, the API accepts and gives back; what it rejects for a wrong type, a string too long or
 a missing required field, the API rejects with 400 and an ``errors`` entry naming the field. "jsonschema" here is
@@ -19,7 +19,7 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from insights import validation
-from tests.conftest import SHARED_UBI
+from tests.conftest import UBI_REFERENCE
 from tests.test_problem_details import assert_problem
 from tests.ubi_documents import EVENTS, QUERIES, make_event, schema
 
@@ -41,8 +41,6 @@ class _ManyWithMore(conjecture_utils.many):
 # Only hypothesis-jsonschema sees the shim; hypothesis keeps its own ``many``.
 hypothesis_jsonschema._from_schema.cu = types.SimpleNamespace(**{**vars(conjecture_utils), "many": _ManyWithMore})
 
-pytestmark = pytest.mark.skipif(not SHARED_UBI.is_dir(), reason="../shared/ubi is not beside the project")
-
 # Modest and deterministic, so the suite stays fast and CI reproducible: enough to cover the schema's shapes.
 PROPERTY_SETTINGS = settings(
     max_examples=40,
@@ -58,7 +56,7 @@ XY_SCHEMA_PATH = ("properties", "event_attributes", "properties", "position", "o
 
 
 def published(name: str) -> dict:
-    return schema(SHARED_UBI, name) if SHARED_UBI.is_dir() else {"type": "object"}
+    return schema(UBI_REFERENCE, name)
 
 
 def lenient_event_schema() -> dict:
