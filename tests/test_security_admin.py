@@ -4,15 +4,11 @@ act beyond their permissions, to claim email domains, or to read other tenants' 
 Each administrator is signed in by the Django test client's ``force_login`` and its session cookie carried by a
 ``requests`` session, so the attacks do not depend on how the admin's sign-in page looks.
 
-| finding | test |
-| --- | --- |
-| 3 (admin half) | test_staff_cannot_see_or_take_over_a_superuser, test_staff_cannot_take_over_an_account_with_more_permissions,
-|                | test_staff_cannot_grant_superuser_status_or_permissions, test_staff_cannot_grant_permissions_through_a_group,
-|                | test_the_demo_superuser_belongs_to_no_organisation, test_createsuperuser_needs_no_organisation,
-|                | test_a_superuser_of_no_organisation_gets_no_token_through_a_client |
-| 4 (admin half) | test_only_superusers_assign_sso_domains |
-| 7              | test_view_only_staff_cannot_reset_two_step_verification, test_view_only_staff_cannot_revoke_tokens |
-| 12 (admin)     | test_staff_cannot_change_their_providers_issuer, test_organisation_filters_name_no_other_tenant |
+Finding 3 (the admin's half: staff who climb, the demo superuser): the tests under "Finding 3" and
+test_staff_cannot_rewrite_a_token. Finding 4 (the admin's half: domains): test_only_superusers_assign_sso_domains.
+Finding 7 (actions without permissions): the tests under "Finding 7". Finding 12 (the admin's part: the provider's
+issuer, other tenants' names): test_staff_cannot_change_their_providers_issuer,
+test_organisation_filters_name_no_other_tenant.
 """
 
 import pytest
@@ -93,7 +89,8 @@ def assert_cannot_take_over(staff_session: AdminSession, target: User) -> None:
     assert target.email not in staff_session.get("/admin/accounts/user/").text
     assert refused(staff_session.get(f"{base}/change/"))
     assert refused(staff_session.get(f"{base}/password/"))
-    changing = staff_session.post(f"{base}/password/", {"password1": "taken over 12345!", "password2": "taken over 12345!"})
+    new_password = {"password1": "taken over 12345!", "password2": "taken over 12345!"}
+    changing = staff_session.post(f"{base}/password/", new_password)
     assert refused(changing), changing.status_code
     saving = staff_session.post(f"{base}/change/", user_form(target, is_active=""))
     assert refused(saving), saving.status_code
@@ -148,7 +145,9 @@ def test_staff_cannot_grant_superuser_status_or_permissions(live_server, org):
         page = session.get(f"/admin/accounts/user/{target.pk}/change/")
         assert page.status_code == 200 and 'name="is_superuser"' not in page.text
         assert 'name="user_permissions"' not in page.text and 'name="groups"' not in page.text
-        climbing = user_form(target, is_staff="on", is_superuser="on", user_permissions=every_permission, groups=[str(group.pk)])
+        climbing = user_form(
+            target, is_staff="on", is_superuser="on", user_permissions=every_permission, groups=[str(group.pk)]
+        )
         assert session.post(f"/admin/accounts/user/{target.pk}/change/", climbing).status_code in (302, 403)
         target.refresh_from_db()
         assert not target.is_superuser and not target.groups.exists()
@@ -165,7 +164,9 @@ def test_staff_cannot_grant_permissions_through_a_group(live_server, org):
     session = AdminSession(live_server, staff)
 
     every_permission = [str(pk) for pk in Permission.objects.values_list("pk", flat=True)]
-    answer = session.post(f"/admin/auth/group/{helpdesk.pk}/change/", {"name": "helpdesk", "permissions": every_permission})
+    answer = session.post(
+        f"/admin/auth/group/{helpdesk.pk}/change/", {"name": "helpdesk", "permissions": every_permission}
+    )
 
     assert answer.status_code == 403
     assert helpdesk.permissions.count() == 3
@@ -249,8 +250,9 @@ def test_view_only_staff_cannot_revoke_tokens(live_server, org, app_client, peop
     session = AdminSession(live_server, staff)
 
     assert "revoke_tokens" not in session.get("/admin/oauth2_provider/accesstoken/").text
-    session.run_action("/admin/oauth2_provider/accesstoken/", "revoke_tokens", *get_access_token_model().objects.values_list("pk", flat=True))
-    session.run_action("/admin/oauth2_provider/refreshtoken/", "revoke_tokens", *get_refresh_token_model().objects.values_list("pk", flat=True))
+    for model in (get_access_token_model(), get_refresh_token_model()):
+        changelist = f"/admin/oauth2_provider/{model._meta.model_name}/"
+        session.run_action(changelist, "revoke_tokens", *model.objects.values_list("pk", flat=True))
 
     assert me_status(live_server, access) == 200
     assert me_status(live_server, issued["access_token"]) == 200
@@ -281,13 +283,15 @@ def provider_form(provider, **fields) -> dict:
 
 
 def with_new_domain(form: dict, domain: str) -> dict:
-    return {**form, "domains-TOTAL_FORMS": "2", "domains-1-provider": form["domains-0-provider"], "domains-1-domain": domain}
+    provider = form["domains-0-provider"]
+    return {**form, "domains-TOTAL_FORMS": "2", "domains-1-provider": provider, "domains-1-domain": domain}
 
 
 @pytest.fixture
 def provider(org):
     return sso.sso_configure(
-        organization=org, issuer="https://login.acme.example", client_id="ubi", client_secret="s", domains=["acme.example"]
+        organization=org, issuer="https://login.acme.example", client_id="ubi", client_secret="s",
+        domains=["acme.example"],
     )
 
 
@@ -302,7 +306,8 @@ def test_only_superusers_assign_sso_domains(live_server, org, provider):
     page = f"/admin/accounts/ssoprovider/{provider.pk}/change/"
 
     shown = session.get(page)
-    assert shown.status_code == 200 and "<p>acme.example</p>" in shown.text and 'name="domains-0-domain"' not in shown.text
+    assert shown.status_code == 200 and "<p>acme.example</p>" in shown.text  # read-only
+    assert 'name="domains-0-domain"' not in shown.text
     session.post(page, with_new_domain(provider_form(provider), "globex.example"))
     assert not SsoDomain.objects.filter(domain="globex.example").exists()
     assert session.get("/admin/accounts/ssoprovider/add/").status_code == 403
@@ -322,12 +327,15 @@ def test_staff_cannot_change_their_providers_issuer(live_server, org, provider):
 
     shown = session.get(page)
     assert 'name="issuer"' not in shown.text and 'name="client_secret"' not in shown.text
-    attack = provider_form(provider, issuer="https://idp.attacker.example", client_id="evil", client_secret="x", mandatory="on")
+    attack = provider_form(
+        provider, issuer="https://idp.attacker.example", client_id="evil", client_secret="x", mandatory="on"
+    )
     saved = session.post(page, attack)
 
     assert saved.status_code == 302, saved.text[:2000]
     provider.refresh_from_db()
-    assert (provider.issuer, provider.client_id, sso.client_secret(provider)) == ("https://login.acme.example", "ubi", "s")
+    assert provider.issuer == "https://login.acme.example"
+    assert (provider.client_id, sso.client_secret(provider)) == ("ubi", "s")
     assert provider.mandatory  # the policy is theirs to set
     assert list(provider.domains.values_list("domain", flat=True)) == ["acme.example"]
 
@@ -349,7 +357,11 @@ def test_organisation_filters_name_no_other_tenant(live_server, people_client, o
     )
     session = AdminSession(live_server, staff)
 
-    for changelist in ("accounts/user", "accounts/appclient", "oauth2_provider/accesstoken", "oauth2_provider/refreshtoken", "oauth2_provider/idtoken"):
+    changelists = [
+        "accounts/user", "accounts/appclient", "oauth2_provider/accesstoken", "oauth2_provider/refreshtoken",
+        "oauth2_provider/idtoken",
+    ]
+    for changelist in changelists:
         page = session.get(f"/admin/{changelist}/")
         assert page.status_code == 200, changelist
         assert "Globex Secret Project" not in page.text and "globex-internal-app" not in page.text, changelist
