@@ -263,7 +263,7 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         if not request.user.is_superuser:
-            kwargs["form"] = forms.ModelForm  # without SsoProviderForm's issuer and secret
+            kwargs["form"] = forms.ModelForm  # the sign-in policy's fields only: no secret to write
         return super().get_form(request, obj, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
