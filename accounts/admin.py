@@ -6,13 +6,15 @@ shown once, on the page that answers its creation, and is stored only hashed.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 
 from accounts import services, sso
 from accounts.admin_audit import AuditedAdmin
-from accounts.admin_scope import OrganizationScopedAdmin
+from accounts.admin_scope import OrganizationScopedAdmin, no_more_powerful_than
 from accounts.models import AppClient, AuditEvent, Organization, Role, SsoDomain, SsoProvider, User
 
 
@@ -30,11 +32,10 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         return request.user.is_superuser
 
 
-@admin.register(Role)
-class RoleAdmin(AuditedAdmin):
-    list_display = ("name", "description")
+class PlatformWideAdmin(AuditedAdmin):
+    """Rows every organisation shares: changing one changes every organisation's, so only superusers may; staff
+    with the permission see them."""
 
-    # Roles are platform-wide: changing one changes every organisation's tokens, so only superusers may.
     def has_add_permission(self, request):
         return request.user.is_superuser
 
@@ -45,10 +46,32 @@ class RoleAdmin(AuditedAdmin):
         return request.user.is_superuser
 
 
+@admin.register(Role)
+class RoleAdmin(PlatformWideAdmin):
+    """Roles ride in every organisation's tokens."""
+
+    list_display = ("name", "description")
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(PlatformWideAdmin, DjangoGroupAdmin):
+    """Groups hold the admin's permissions: whoever edits one gives its members any permission."""
+
+
 class UserCreationForm(AdminUserCreationForm):
+    """A new account belongs to an organisation (the platform's superuser, of none, comes from
+    ``createsuperuser``)."""
+
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email", "organization")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].required = True
 
 
 class UserChange(UserChangeForm):
@@ -59,6 +82,9 @@ class UserChange(UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
+    """Staff reach only the accounts with no more power than their own (``no_more_powerful_than``): whoever edits
+    an account can sign in as it. Superuser status, groups and permissions are set by superusers only."""
+
     form = UserChange
     add_form = UserCreationForm
     ordering = ("email",)
@@ -78,6 +104,9 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
     superuser_fieldsets = ((("Platform", {"fields": ("is_superuser", "groups", "user_permissions")})),)
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "organization", "password1", "password2")}),)
 
+    def get_queryset(self, request):
+        return no_more_powerful_than(super().get_queryset(request), request.user)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and request.user.is_superuser:
@@ -88,7 +117,9 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
     def two_step_verification(self, obj):
         return obj.has_totp
 
-    @admin.action(description="Reset two-step verification (lost phone: the user enrols again)")
+    @admin.action(
+        permissions=["change"], description="Reset two-step verification (lost phone: the user enrols again)"
+    )
     def reset_two_step_verification(self, request, queryset):
         for user in queryset:
             services.totp_reset(user)
@@ -152,15 +183,36 @@ class AppClientAdmin(OrganizationScopedAdmin):
 
 
 class SsoDomainInline(admin.TabularInline):
+    """A domain sends every address in it to the provider, whichever organisation the address is of: it is
+    claimed, not proven, so only superusers assign one. Staff see their provider's."""
+
     model = SsoDomain
     extra = 1
     min_num = 1
     verbose_name = "email domain"
     verbose_name_plural = "email domains that sign in here"
 
+    def has_view_permission(self, request, obj=None):
+        return True  # shown on a provider's page, which the provider's admin already let them open
+
+    def has_add_permission(self, request, obj):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class HttpsURLField(forms.URLField):
+    """A URL typed without a scheme is an https:// one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(assume_scheme="https", **kwargs)
+
 
 class SsoProviderForm(forms.ModelForm):
-    issuer = forms.URLField(assume_scheme="https", max_length=500, help_text=SsoProvider._meta.get_field("issuer").help_text)
     # Write-only: sent to the provider, so kept encrypted (accounts.sso), and never rendered back into the page.
     client_secret = forms.CharField(
         required=False,
@@ -172,6 +224,7 @@ class SsoProviderForm(forms.ModelForm):
     class Meta:
         model = SsoProvider
         fields = ("organization", "issuer", "client_id", "client_secret", "mandatory", "provision_users", "default_roles")
+        field_classes = {"issuer": HttpsURLField}
 
     def clean_client_secret(self):
         secret = self.cleaned_data["client_secret"]
@@ -181,7 +234,12 @@ class SsoProviderForm(forms.ModelForm):
 
 @admin.register(SsoProvider)
 class SsoProviderAdmin(OrganizationScopedAdmin):
-    """An organisation's OpenID Connect provider: issuer, client, domains, mandatory, how accounts are made."""
+    """An organisation's OpenID Connect provider: issuer, client, domains, mandatory, how accounts are made.
+
+    The issuer and the client decide who may sign in as the organisation's people, and the domains whose people
+    they are: only superusers add a provider, set those or delete it. The organisation's staff see them and set
+    its sign-in policy (mandatory, provisioning, default roles).
+    """
 
     form = SsoProviderForm
     inlines = [SsoDomainInline]
@@ -194,6 +252,33 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
         ("Sign-in", {"fields": ("mandatory", "provision_users", "default_roles")}),
         ("Dates", {"fields": ("created", "updated")}),
     )
+
+    superuser_fields = ("organization", "issuer", "client_id")  # and the secret, absent from the staff's form
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_form(self, request, obj=None, **kwargs):
+        if not request.user.is_superuser:
+            kwargs["form"] = forms.ModelForm  # the sign-in policy's fields only: no secret to write
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.fieldsets
+        # The secret is write-only: there is nothing to show in its place.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "client_secret"]})
+            for name, options in self.fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return (*self.readonly_fields, *self.superuser_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("domains")

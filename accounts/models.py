@@ -68,10 +68,18 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person (or a service account) of one organisation, who signs in with an email address."""
+    """A person (or a service account) of one organisation, who signs in with an email address.
+
+    A superuser may belong to no organisation: the platform's own administrator (``createsuperuser``, the demo's
+    ``admin@example.com``) is no tenant's, so no organisation's staff can reach it, and no organisation's client
+    signs it in (``oauth.login.check_client_allowed``): it uses the admin.
+    """
 
     email = models.EmailField(unique=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="users")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+        help_text="Empty only for a superuser: the platform's administrator, of no organisation.",
+    )
     full_name = models.CharField(max_length=200, blank=True)
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
     is_service_account = models.BooleanField(
@@ -95,10 +103,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS = ["organization"]
+    REQUIRED_FIELDS = []  # createsuperuser makes the platform's administrator, of no organisation
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=False) | models.Q(is_superuser=True),
+                name="user_organization_unless_superuser",
+                violation_error_message="Only a superuser may belong to no organisation.",
+            )
+        ]
 
     def __str__(self):
         return self.email

@@ -3,7 +3,7 @@
 django-oauth-toolkit's admins already list tokens without showing them; ours add the organisation scope and revoke
 through oauth/revocation.py, as the revocation endpoint does, so each revocation is in the audit trail. Revoking
 deletes the access token row, which also puts it on the revocation list, so the token stops working in every process
-at once.
+at once. It needs the permission to change the token: django-oauth-toolkit lets nobody delete one in the admin.
 """
 
 from django.contrib import admin
@@ -14,20 +14,31 @@ from accounts.admin_scope import OrganizationScopedAdmin
 from oauth import revocation
 
 
-class AccessTokenAdmin(OrganizationScopedAdmin, dot_admin.AccessTokenAdmin):
+class IssuedTokenAdmin(OrganizationScopedAdmin):
+    """Tokens, codes and ID tokens as the flows issued them: listed here, never edited, for a changed user or scope
+    would carry into every token refreshed or exchanged from the row. Revoking (the token lists' actions) is the
+    one change, so the change permission holds for a list and never for a row's form."""
+
     organization_path = "application__organization"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+
+class AccessTokenAdmin(IssuedTokenAdmin, dot_admin.AccessTokenAdmin):
     list_display = ("pk", "application", "user", "scope", "created", "expires")
 
-    @admin.action(description="Revoke selected access tokens")
+    @admin.action(permissions=["change"], description="Revoke selected access tokens")
     def revoke_tokens(self, request, queryset):
         _revoke(self, request, queryset, revocation.revoke_access, "access token(s)")
 
 
-class RefreshTokenAdmin(OrganizationScopedAdmin, dot_admin.RefreshTokenAdmin):
-    organization_path = "application__organization"
+class RefreshTokenAdmin(IssuedTokenAdmin, dot_admin.RefreshTokenAdmin):
     list_display = ("pk", "application", "user", "created", "revoked")
 
-    @admin.action(description="Revoke selected refresh tokens (with every token derived from them)")
+    @admin.action(
+        permissions=["change"], description="Revoke selected refresh tokens (with every token derived from them)"
+    )
     def revoke_tokens(self, request, queryset):
         _revoke(self, request, queryset, revocation.revoke_refresh, "refresh token(s)")
 
@@ -41,12 +52,12 @@ def _revoke(model_admin, request, queryset, revoke, kind: str) -> None:
     model_admin.message_user(request, f"Revoked {len(tokens)} {kind}.")
 
 
-class GrantAdmin(OrganizationScopedAdmin, dot_admin.GrantAdmin):
-    organization_path = "application__organization"
+class GrantAdmin(IssuedTokenAdmin, dot_admin.GrantAdmin):
+    pass
 
 
-class IDTokenAdmin(OrganizationScopedAdmin, dot_admin.IDTokenAdmin):
-    organization_path = "application__organization"
+class IDTokenAdmin(IssuedTokenAdmin, dot_admin.IDTokenAdmin):
+    pass
 
 
 for model, model_admin in (

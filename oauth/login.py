@@ -104,7 +104,7 @@ def password_expired(user: User) -> bool:
     """An administrator asked for a change, or the password is older than the organisation allows."""
     if user.must_change_password:
         return True
-    max_age_days = user.organization.password_max_age_days
+    max_age_days = user.organization.password_max_age_days if user.organization else None  # a platform superuser
     return bool(max_age_days) and user.password_changed_at + timedelta(days=max_age_days) <= timezone.now()
 
 

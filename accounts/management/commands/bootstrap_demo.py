@@ -1,7 +1,10 @@
-"""Create the demo organisation, an administrator and an app client, once; print their credentials every time.
+"""Create the platform's administrator, the demo organisation and its app client, once; print their credentials
+every time.
 
-Secrets are stored only hashed, so the clear values of this first set-up are kept in a file under ``var/``
-(owner-only) for the README's first command to print again. Deleting the file and the objects starts afresh.
+The administrator is a superuser of no organisation: no organisation's staff can reach it, and it signs in to the
+admin, not through an organisation's client. Secrets are stored only hashed, so the clear values of this first
+set-up are kept in a file under ``var/`` (owner-only) for the README's first command to print again. Deleting the
+file and the objects starts afresh.
 """
 
 import json
@@ -11,9 +14,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from accounts import services
+from accounts import audit, services
 from accounts.audit import AuditedCommand
-from accounts.models import AppClient, User
+from accounts.models import AppClient, AuditEvent, User
 from project.secrets import persistent_file
 
 DEMO_ORG = "Demo"
@@ -23,7 +26,7 @@ ROLES = ["insights:read", "insights:write"]
 
 
 class Command(AuditedCommand):
-    help = "Create the demo organisation, admin user and app client if absent, and print their credentials."
+    help = "Create the platform's admin, the demo organisation and its app client if absent; print their credentials."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -36,9 +39,11 @@ class Command(AuditedCommand):
         if not self._still_valid(credentials):
             path.unlink()
             credentials = json.loads(persistent_file(path, lambda: json.dumps(self._create()).encode()))
+        self._leave_organization()
         self.stdout.write(
-            "Demo organisation '{org}'\n"
+            "Platform administrator (a superuser of no organisation)\n"
             "  admin:      {admin_email} / {admin_password}   (http://HOST/admin/)\n"
+            "Demo organisation '{org}'\n"
             "  app client: client_id={client_id}\n"
             "              client_secret={client_secret}\n".format(**credentials)
         )
@@ -49,7 +54,7 @@ class Command(AuditedCommand):
         password = secrets.token_urlsafe(12)
         admin = User.objects.filter(email=DEMO_ADMIN).first()
         if admin is None:
-            admin = User.objects.create_superuser(DEMO_ADMIN, password, organization=organization)
+            admin = User.objects.create_superuser(DEMO_ADMIN, password)
         else:
             admin.set_password(password)
             admin.save(update_fields=["password"])
@@ -62,6 +67,15 @@ class Command(AuditedCommand):
             "client_id": created.client.client_id,
             "client_secret": created.client_secret,
         }
+
+    def _leave_organization(self) -> None:
+        """A demo administrator made inside the demo organisation leaves it: that organisation's staff could set
+        its password."""
+        admin = User.objects.filter(email=DEMO_ADMIN, is_superuser=True, organization__isnull=False).first()
+        if admin is not None:
+            admin.organization = None
+            admin.save(update_fields=["organization"])
+            audit.record(AuditEvent.Action.CHANGED, admin, changes=audit.field_changes(admin, ["organization"]))
 
     def _still_valid(self, credentials: dict) -> bool:
         """The file describes this database (it may have been reset since)."""
