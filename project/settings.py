@@ -244,10 +244,11 @@ WHITENOISE_USE_FINDERS = True
 # --- Security -----------------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# A signed-in session (the admin, the consent screen) lasts a working day from sign-in, not Django's two weeks.
+# A signed-in session (the admin, the consent screen) lasts a working day, not Django's two weeks.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"  # sent on a top-level GET from elsewhere (a provider's redirect back), never on a POST
+# Sent on a top-level GET from another site (an identity provider's redirect back), never with its posts or frames.
+SESSION_COOKIE_SAMESITE = "Lax"
 # Production, behind a TLS proxy that sets X-Forwarded-Proto: cookies only over HTTPS, and browsers told to use nothing
 # else (HSTS, HSTS_SECONDS, 0 for none). Without it (start.sh on http://127.0.0.1:8000) a browser would drop a Secure
 # cookie, so the demo could not sign in. Redirecting plain HTTP to HTTPS is the proxy's job (check --deploy's W008).

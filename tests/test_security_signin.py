@@ -6,6 +6,7 @@
 - Finding 12 (part): RFC 9207 ``iss`` in every authorization response, and production's cookies, HSTS and session.
 """
 
+import ast
 import json
 import os
 import re
@@ -170,6 +171,24 @@ def test_prompt_login_asks_again_at_the_login_page(live_server, people_client, o
     next_path, next_params = path_and_query(params["next"])
     assert next_path == "/v2/oauth/authorize" and "prompt" not in next_params
     assert next_params["client_id"] == people_client.client_id
+
+
+def test_one_function_signs_sessions_in():
+    """Issue 16, finding 2: the project's one module that imports ``django.contrib.auth.login`` is
+    ``oauth.sign_in_views``, which calls it in ``signed_in`` only, the end of the login page's steps and of the single
+    sign-on callback. A guard against a new door: the stock admin form, Django's own code, is the live tests' job."""
+    callers = set()
+    for source in PROJECT.glob("*/**/*.py"):
+        if source.parts[len(PROJECT.parts)] in {".venv", "tests", "bench"}:
+            continue
+        tree = ast.parse(source.read_text(), str(source))
+        for node in ast.walk(tree):
+            imported = isinstance(node, ast.ImportFrom) and node.module == "django.contrib.auth"
+            if imported and "login" in {alias.name for alias in node.names}:
+                callers.add(str(source.relative_to(PROJECT)))
+            if isinstance(node, ast.Attribute) and node.attr == "login" and getattr(node.value, "id", "") == "auth":
+                callers.add(str(source.relative_to(PROJECT)))
+    assert callers == {"oauth/sign_in_views.py"}
 
 
 # --- Finding 8: the login page's per-address limit ---------------------------------------------------------------
