@@ -10,8 +10,10 @@ import ast
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -265,19 +267,28 @@ def test_authorization_responses_name_the_issuer_of_the_metadata(live_server, pe
 
 PRODUCTION = {"SECURE_COOKIES": "true", "DEBUG": "false", "ALLOWED_HOSTS": "ubi.example.com"}
 # Left out of the environment the subprocesses inherit: each test says what it sets.
-OUR_ENVIRONMENT = {"DATABASE_URL", "REDIS_URL", "SESSION_COOKIE_AGE", "HSTS_SECONDS", *PRODUCTION}
+OUR_ENVIRONMENT = {
+    "DATABASE_URL", "REDIS_URL", "TEST_DATABASE_NAME", "VAR_DIR", "SESSION_COOKIE_AGE", "HSTS_SECONDS", *PRODUCTION,
+}
 SECURITY_SETTINGS = (
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
     "SESSION_COOKIE_AGE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_PROXY_SSL_HEADER",
 )
 
 
-def run_django(args: list[str], **environment) -> subprocess.CompletedProcess:
-    """A fresh Python process on ``project.settings`` with ``environment`` added (the database and Redis of this
-    run are left out: reading settings and running checks need neither)."""
+def django_environment(**environment) -> dict[str, str]:
+    """This process's environment on ``project.settings`` with ``environment`` added; the database and Redis of the
+    test run are left out (the embedded default, in ``VAR_DIR``)."""
     env = {key: value for key, value in os.environ.items() if key not in OUR_ENVIRONMENT}
     env.update(DJANGO_SETTINGS_MODULE="project.settings", SECRET_KEY="x" * 20 + os.urandom(24).hex(), **environment)
-    return subprocess.run([sys.executable, *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    return env
+
+
+def run_django(args: list[str], **environment) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=PROJECT, env=django_environment(**environment), capture_output=True, text=True,
+        timeout=120,
+    )
 
 
 def security_settings(**environment) -> dict:
@@ -301,6 +312,65 @@ def test_production_has_secure_cookies_hsts_and_a_working_day_session():
     assert production["SESSION_COOKIE_AGE"] == 8 * 3600
     assert production["SESSION_COOKIE_HTTPONLY"] is True and production["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert security_settings(**PRODUCTION, SESSION_COOKIE_AGE="36000")["SESSION_COOKIE_AGE"] == 36000
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    """The project served with production's environment on a database of its own, with one person: its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    environment = {**PRODUCTION, "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": str(tmp_path_factory.mktemp("production"))}
+    for command in (["migrate", "--noinput"], ["create_user", "--org", "Acme", "--email", "ada@acme.example",
+                                                "--password", PASSWORD]):
+        assert run_django(["manage.py", *command], **environment).returncode == 0
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", address], cwd=PROJECT,
+        env=django_environment(**environment), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://{address}"
+        for _attempt in range(600):
+            try:
+                requests.get(f"{url}{LOGIN_PATH}", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, "the server exited"
+                time.sleep(0.1)  # polling for the port to open, not for a result
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def set_cookies(response) -> dict[str, str]:
+    """Each cookie the response sets, by name: its whole ``Set-Cookie`` line."""
+    return {line.split("=", 1)[0]: line for line in response.raw.headers.getlist("Set-Cookie")}
+
+
+def test_production_serves_hsts_and_secure_cookies_for_a_working_day(production_server):
+    """Issue 16, finding 12: served with ``SECURE_COOKIES=true`` behind a TLS proxy (``X-Forwarded-Proto``), the
+    login page sends HSTS, and signing in sets a session cookie that is ``Secure``, ``HttpOnly``, ``SameSite=Lax`` and
+    lasts 8 hours; the CSRF cookie is ``Secure`` too."""
+    through_tls = {"X-Forwarded-Proto": "https"}
+    page = requests.get(f"{production_server}{LOGIN_PATH}", headers=through_tls, timeout=30)
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "; Secure" in set_cookies(page)["csrftoken"]
+
+    signed_in = requests.post(
+        f"{production_server}{LOGIN_PATH}",
+        data={"email": "ada@acme.example", "password": PASSWORD, "csrfmiddlewaretoken": CSRF_FIELD.search(page.text)[1]},
+        # A browser sends a Secure cookie back over HTTPS only; this test speaks plain HTTP to the server.
+        cookies={"csrftoken": page.cookies["csrftoken"]},
+        headers={**through_tls, "Referer": f"https://{urlsplit(production_server).netloc}{LOGIN_PATH}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+    assert signed_in.status_code == 302, signed_in.text
+    session = set_cookies(signed_in)["sessionid"]
+    for attribute in ("; Secure", "; HttpOnly", "; SameSite=Lax", "; Max-Age=28800"):
+        assert attribute in session, session
 
 
 def test_the_demo_on_plain_http_keeps_cookies_a_browser_sends_back():
