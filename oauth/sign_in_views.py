@@ -3,9 +3,10 @@
 Thin: each page runs one step of ``oauth.login`` (the rules the password grant also runs) and shows its error in
 the page's language. An address of an organisation with single sign-on leaves the login page for its identity
 provider (``oauth.sso``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``.
-Django's session login happens only after the last step; until then the session remembers who passed which step,
-for a few minutes. Every page keeps ``next`` (where the user was going, usually the authorization
-endpoint) and ``lang`` (``en`` or ``fr``, reference/oauth.txt) in its query string.
+Django's session login happens only after the last step, in ``signed_in``, the one place a session is signed in;
+until then the session remembers who passed which step, for a few minutes. Every page keeps ``next`` (where the
+user was going: the authorization endpoint, or an admin page) and ``lang`` (``en`` or ``fr``, reference/oauth.txt) in
+its query string. The admin has no login form of its own (``AdminLoginView``): administrators sign in here too.
 """
 
 import time
@@ -17,7 +18,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,7 +28,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django import forms
 from django.template.response import TemplateResponse
 from django.views import View
-from django.views.generic import FormView
+from django.views.generic import FormView, RedirectView
 
 from accounts import services, totp
 from accounts.models import User
@@ -35,6 +36,8 @@ from accounts.sso import SsoRefused
 from oauth import login, sso
 from oauth.errors import InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired, TooManyAttempts
 from oauth.forms import LoginForm, OneTimeCodeForm
+from project import ratelimit
+from project.errors import RateLimited
 
 PENDING_SESSION_KEY = "oauth.sign_in_pending"
 PENDING_SECONDS = 10 * 60  # time to find the phone, or to choose a new password
@@ -47,6 +50,7 @@ MESSAGES = {
     OtpRequired.error: _("Enter the code from your authenticator app."),
     SsoRequired.error: _("Your organisation signs in through its identity provider."),
 }
+RATE_LIMITED = _("Too many sign-in attempts from your network. Wait a little, then try again.")
 
 
 class LanguageMixin:
@@ -86,9 +90,18 @@ class SignInStep(LanguageMixin, FormView):
             return redirect(sign_in_url(request))
         return super().dispatch(request, *args, **kwargs)
 
-    def refused(self, form, error):
-        """The page again, with the error's message and status (and ``Retry-After`` while locked out)."""
-        context = self.get_context_data(form=form, error=MESSAGES[error.error])
+    def post(self, request, *args, **kwargs):
+        """Every post counts against its source address first (``LOGIN_RATE_LIMIT_PER_ADDRESS``): one address trying
+        a password on many accounts meets this limit, as one account's guesses meet the lockout."""
+        try:
+            ratelimit.limit_login_address(request)
+        except RateLimited as limited:
+            return self.refused(self.get_form(), TooManyAttempts(limited.retry_after), message=RATE_LIMITED)
+        return super().post(request, *args, **kwargs)
+
+    def refused(self, form, error, message=None):
+        """The page again, with the error's message (or ``message``) and status, and ``Retry-After`` with a 429."""
+        context = self.get_context_data(form=form, error=message or MESSAGES[error.error])
         response = self.render_to_response(context, status=error.status_code)
         if isinstance(error, TooManyAttempts):
             response["Retry-After"] = str(error.retry_after)
@@ -155,6 +168,18 @@ class LoginView(SignInStep):
         except (InvalidCredentials, TooManyAttempts, SsoRequired) as error:
             return self.refused(form, error)
         return self.advance(user)
+
+
+class AdminLoginView(RedirectView):
+    """``/admin/login/``: the login page, keeping ``next`` (the admin page asked for, else the admin's index).
+
+    The admin is entered through every check of the sign-in (password rules, lockout, second factor, single sign-on,
+    password age, rate limit), so Django's own admin form, which asks a password alone, is never served, and a post
+    to it signs nobody in. The admin still wants a staff account once signed in.
+    """
+
+    def get_redirect_url(self, *args, **kwargs):
+        return sign_in_url(self.request, next=self.request.GET.get("next") or reverse("admin:index"))
 
 
 @method_decorator(private_page, name="dispatch")
@@ -226,7 +251,6 @@ class TotpEnrolmentView(LanguageMixin, LoginRequiredMixin, FormView):
 
     template_name = "oauth/totp_enrolment.html"
     form_class = OneTimeCodeForm
-    login_url = reverse_lazy("oauth:login")
 
     def get(self, request, *args, **kwargs):
         if request.user.has_totp:

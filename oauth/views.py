@@ -17,8 +17,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import OAuth2Error
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -75,7 +77,8 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
     """``GET /v2/oauth/authorize``: django-oauth-toolkit's authorization endpoint and consent screen, with three
     changes. The request is checked before anyone signs in; the token gets the user's roles (narrowed by
     ``scope``); and only the user's answer goes back to the client (``?code=`` or ``?error=access_denied``, with
-    ``state``): a wrong request is answered here, 400 with reference/oauth.txt's error code, never redirected.
+    ``state`` and RFC 9207's ``iss``): a wrong request is answered here, 400 with reference/oauth.txt's error code,
+    never redirected.
     """
 
     template_name = "oauth/consent.html"
@@ -116,9 +119,13 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
         return super().form_valid(form)
 
     def error_response(self, error, application, **kwargs):
-        if error.oauthlib_error.error == AccessDenied.error:
-            return super().error_response(error, application, **kwargs)
-        return oauth_error_response(error.oauthlib_error)
+        if error.oauthlib_error.error != AccessDenied.error:
+            return oauth_error_response(error.oauthlib_error)
+        response = super().error_response(error, application, **kwargs)
+        # RFC 9207 §2: an error response names the issuer too (django-oauth-toolkit adds it to the code's redirect).
+        issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+        response["Location"] = add_params_to_uri(response["Location"], [("iss", issuer)])
+        return response
 
     def get_context_data(self, **kwargs):
         roles = zip(kwargs.get("scopes", ()), kwargs.get("scopes_descriptions", ()))
@@ -181,6 +188,7 @@ def _metadata(request) -> dict:
         "response_types_supported": ["code"],
         "grant_types_supported": sorted(Server.GRANT_TYPES),
         "code_challenge_methods_supported": [S256],
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["none"],
         "ui_locales_supported": [code for code, _name in settings.LANGUAGES],

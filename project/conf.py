@@ -40,6 +40,9 @@ DEFAULTS = {
     # needs a token an hour per process; people's sign-ins through one public client add up, hence the margin.
     "TOKEN_RATE_LIMIT_PER_CLIENT": "20/s",
     "TOKEN_RATE_LIMIT_PER_ADDRESS": "20/s",
+    # Posts of the sign-in pages (password, one-time code, new password) per source address. The lockout guards
+    # each account; this bounds one address trying a password on many accounts. A person posts two or three times.
+    "LOGIN_RATE_LIMIT_PER_ADDRESS": "30/min",
     # How many reverse proxies in front append to X-Forwarded-For. 0: the address is REMOTE_ADDR, and
     # X-Forwarded-For, which any caller can write, is ignored.
     "TRUSTED_PROXY_COUNT": 0,

@@ -3,7 +3,7 @@
 ``hit(scope, identity, rate)`` is the one counter. Everything else names what is counted and at which rate:
 ``limit_principal`` (REST through ``oauth.authentication.PrincipalRateThrottle``, gRPC through
 ``grpc_api.interceptors.AuthInterceptor``), ``limit_token_client`` and ``limit_token_address`` (the token
-endpoint). Over the limit, ``hit`` raises ``RateLimited`` with the seconds until the window ends, which each
+endpoint), ``limit_login_address`` (the sign-in pages). Over the limit, ``hit`` raises ``RateLimited`` with the seconds until the window ends, which each
 protocol's one error mapping answers (429 with ``Retry-After``; ``RESOURCE_EXHAUSTED`` with ``RetryInfo``).
 
 Counters are fixed windows in the ``ratelimit`` cache: Redis when ``REDIS_URL`` is set, so every process and
@@ -35,8 +35,9 @@ IPV6_PREFIX = 64
 PRINCIPAL_DEFAULTS = {"client": "RATE_LIMIT_CLIENT", "user": "RATE_LIMIT_USER"}
 TOKEN_PER_CLIENT = "TOKEN_RATE_LIMIT_PER_CLIENT"
 TOKEN_PER_ADDRESS = "TOKEN_RATE_LIMIT_PER_ADDRESS"
+LOGIN_PER_ADDRESS = "LOGIN_RATE_LIMIT_PER_ADDRESS"
 # Every setting that holds a rate (checked at start by oauth.checks).
-RATE_SETTINGS = (*PRINCIPAL_DEFAULTS.values(), TOKEN_PER_CLIENT, TOKEN_PER_ADDRESS)
+RATE_SETTINGS = (*PRINCIPAL_DEFAULTS.values(), TOKEN_PER_CLIENT, TOKEN_PER_ADDRESS, LOGIN_PER_ADDRESS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,11 @@ def limit_token_client(client_id: str) -> None:
 def limit_token_address(request) -> None:
     """One token request from the source address of ``request`` (a Django request), before anything is checked."""
     hit("token-address", source_address(request), setting_rate(TOKEN_PER_ADDRESS))
+
+
+def limit_login_address(request) -> None:
+    """One post of a sign-in page from the source address of ``request``, before anything is checked."""
+    hit("login-address", source_address(request), setting_rate(LOGIN_PER_ADDRESS))
 
 
 def source_address(request) -> str:

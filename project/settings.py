@@ -144,7 +144,9 @@ else:
 
 # --- Authentication -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+# The one sign-in page, for people and administrators alike (the admin's own login form redirects there), and where
+# django-oauth-toolkit sends an authorization request with prompt=login.
+LOGIN_URL = "oauth:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
@@ -159,6 +161,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- OAuth 2.0 (django-oauth-toolkit) -----------------------------------------------------------------------
+# The iss of every token, of the metadata (RFC 8414) and of every authorization response (RFC 9207).
+OAUTH_ISSUER = os.environ.get("OAUTH_ISSUER", "http://localhost:8000")
 OAUTH2_PROVIDER_APPLICATION_MODEL = "accounts.AppClient"
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
@@ -179,6 +183,11 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    # RFC 9207: authorization responses name their issuer, so a client talking to several servers can tell which one
+    # answered (mix-up attacks, RFC 9700 §4.4). django-oauth-toolkit adds it to the code's redirect, the authorization
+    # endpoint (oauth.views.AuthorizeView) to the access_denied one; both from OIDC_ISS_ENDPOINT, our OAUTH_ISSUER.
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
     # OpenID Connect provider: clients given an ID-token algorithm (RS256) get ID tokens, so this deployment can be
     # an organisation's identity provider for another. Other clients are unaffected.
     "OIDC_ENABLED": True,
@@ -189,7 +198,6 @@ OAUTH2_PROVIDER = {
 # Access tokens are JWTs signed with this key (PEM, EC P-256). Without one, development generates and keeps one.
 JWT_PRIVATE_KEY = os.environ.get("JWT_PRIVATE_KEY", "")
 JWT_PRIVATE_KEY_FILE = os.environ.get("JWT_PRIVATE_KEY_FILE", str(VAR_DIR / "jwt-signing-key.pem"))
-OAUTH_ISSUER = os.environ.get("OAUTH_ISSUER", "http://localhost:8000")
 OAUTH_AUDIENCE = os.environ.get("OAUTH_AUDIENCE", "ubi-api")
 
 # --- REST framework -----------------------------------------------------------------------------------------
@@ -236,10 +244,19 @@ WHITENOISE_USE_FINDERS = True
 # --- Security -----------------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A signed-in session (the admin, the consent screen) lasts a working day, not Django's two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
+# Sent on a top-level GET from another site (an identity provider's redirect back), never with its posts or frames.
+SESSION_COOKIE_SAMESITE = "Lax"
+# Production, behind a TLS proxy that sets X-Forwarded-Proto: cookies only over HTTPS, and browsers told to use nothing
+# else (HSTS, HSTS_SECONDS, 0 for none). Without it (start.sh on http://127.0.0.1:8000) a browser would drop a Secure
+# cookie, so the demo could not sign in. Redirecting plain HTTP to HTTPS is the proxy's job (check --deploy's W008).
 if _env_bool("SECURE_COOKIES"):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
 LOGGING = {
     "version": 1,
@@ -263,6 +280,7 @@ _UBI_FROM_ENVIRONMENT = {
     "RATE_LIMIT_USER": _rate,
     "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,
     "TOKEN_RATE_LIMIT_PER_ADDRESS": _rate,
+    "LOGIN_RATE_LIMIT_PER_ADDRESS": _rate,
     "TRUSTED_PROXY_COUNT": int,
     "MAINTENANCE_MODE": _bool,
 }

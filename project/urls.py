@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
+from oauth.sign_in_views import AdminLoginView
 from oauth.views import MeView
 
 urlpatterns = [
     path("", include("oauth.urls")),
+    # Before the admin's own URLs, which it hides: administrators sign in at the project's login page, with its checks.
+    path("admin/login/", AdminLoginView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/me", MeView.as_view(), name="me"),
     path("api/v1/", include("insights.urls")),

@@ -7,6 +7,7 @@ import requests
 import time_machine
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+from django.conf import settings
 from django.utils import timezone
 
 from accounts import services
@@ -96,7 +97,7 @@ def test_refusal_redirects_with_access_denied_and_the_state_unchanged(live_serve
     path = authorize_path(people_client.client_id, code_challenge=challenge, state=state)
     answer = sign_in(Browser(live_server.url), path, email=user.email, password=PASSWORD, approve=False)
     assert answer.status_code == 302
-    assert redirect_params(answer) == {"error": "access_denied", "state": state}
+    assert redirect_params(answer) == {"error": "access_denied", "state": state, "iss": settings.OAUTH_ISSUER}
 
 
 def test_user_of_another_organisation_is_denied(live_server, people_client):
