@@ -76,11 +76,13 @@ def public_client_create(
     redirect_uris: list[str],
     roles: list[str] = (),
     require_authorization_code_flow: bool = False,
+    allow_password_grant: bool = False,
     rate_limit: str = "",
 ) -> AppClient:
     """A public client for people: the authorization-code flow with PKCE to ``redirect_uris``, and the password
-    grant unless ``require_authorization_code_flow``. It has no secret. Raises ``ValidationError`` for a missing or
-    malformed redirect URI, ``UnknownRoles`` for an unknown role."""
+    grant only with ``allow_password_grant`` (RFC 9700 §2.4). It has no secret. Raises ``ValidationError`` for a
+    missing or malformed redirect URI, an ``http`` one to another host than this machine, or the password grant
+    asked for with ``require_authorization_code_flow``; ``UnknownRoles`` for an unknown role."""
     client = AppClient(
         organization=organization,
         name=name,
@@ -88,6 +90,7 @@ def public_client_create(
         authorization_grant_type=AppClient.GRANT_AUTHORIZATION_CODE,
         redirect_uris=" ".join(redirect_uris),
         require_authorization_code_flow=require_authorization_code_flow,
+        allow_password_grant=allow_password_grant,
         rate_limit=rate_limit,
     )
     _save_client(client, roles=roles)
@@ -103,7 +106,7 @@ def _save_client(client: AppClient, *, roles: list[str]) -> None:
 
 CLIENT_CREATION_FIELDS = (
     "name", "client_type", "authorization_grant_type", "roles", "redirect_uris", "require_authorization_code_flow",
-    "rate_limit",
+    "allow_password_grant", "rate_limit",
 )
 
 
