@@ -13,6 +13,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFata
 
 from oauth import clients, login, redeemed_codes
 from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri
+from oauth.tokens import token_checksum
 from project import ratelimit
 
 Grant = get_grant_model()
@@ -73,6 +74,11 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return True
 
     # --- Authorization codes ------------------------------------------------------------------------------------
+    # A grant row keeps the digest of its code (``token_checksum``), never the code, so a copy of the database
+    # redeems nothing (RFC 9700 §4.14, as django-oauth-toolkit's COMPLIANT_BCP_RFC9700_TOKEN_STORAGE does for
+    # tokens, which does not cover grants). oauthlib hands the code from the request to every hook; the two that
+    # receive it first turn it into its digest, and ``validate_code`` puts the digest in ``request.code`` for the
+    # hooks after it (PKCE, the redirect URI, redeeming, the ID token's nonce).
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         try:
@@ -80,14 +86,20 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         except AccessDenied as error:
             # With the request, the error carries the client's ``state`` back on the redirect.
             raise AccessDenied(description=error.description, request=request) from None
-        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        stored = {**code, "code": token_checksum(code["code"])}  # ``code`` itself goes to the browser
+        super().save_authorization_code(client_id, stored, request, *args, **kwargs)
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        """Read before the grant type is chosen (OpenID Connect or plain), from the code in the request body."""
+        return super().get_authorization_code_scopes(client_id, token_checksum(code), redirect_uri, request)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         """A live code of this client; otherwise ``invalid_code``. A code already redeemed also revokes every token
         its first redemption led to (RFC 6749 §4.1.2)."""
-        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+        request.code = token_checksum(code)
+        if super().validate_code(client_id, request.code, client, request, *args, **kwargs):
             return True
-        self._revoke_tokens_of_redeemed_code(code)
+        self._revoke_tokens_of_redeemed_code(request.code)
         raise InvalidCode()
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
