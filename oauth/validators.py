@@ -5,16 +5,23 @@ where the contract names an error, the hook raises it (``oauth.errors``) instead
 oauthlib would answer with its generic code. The sign-in rules themselves are in ``oauth.login``.
 """
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.db.models import Min
 from django.utils import timezone
 from oauth2_provider import oauth2_validators
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
+from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
 
+from accounts import sso
 from oauth import clients, login, redeemed_codes
-from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri
+from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
+from oauth.scopes import held_scopes
 from oauth.tokens import token_checksum
 from project import ratelimit
+from project.conf import ubi_settings
 
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
@@ -149,11 +156,27 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     # --- Refresh tokens -----------------------------------------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        """django-oauth-toolkit's checks (reuse of a rotated-out token revokes its family), and a rolling lifetime:
-        ``REFRESH_TOKEN_EXPIRE_SECONDS`` from when this refresh token was issued, renewed by each use."""
+        """django-oauth-toolkit's checks (reuse of a rotated-out token revokes its family); then two lifetimes:
+        the token's, ``REFRESH_TOKEN_EXPIRE_SECONDS`` from its issue, and its sign-in's (the family),
+        ``REFRESH_FAMILY_MAX_AGE_SECONDS`` from the grant that began it, so a refresh renews the token, never the
+        sign-in; last, the user may still sign in as they did (``_check_user_may_refresh``).
+
+        Each refusal is RFC 6749 §5.2 ``invalid_grant`` with its reason (``InvalidGrantError``)."""
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
-        return request.refresh_token_instance.created + refresh_token_expire_timedelta() > timezone.now()
+        token, now = request.refresh_token_instance, timezone.now()
+        if token.created + refresh_token_expire_timedelta() <= now:
+            raise InvalidGrantError(description="The refresh token has expired.")
+        signed_in = _family_start(token)
+        if signed_in + timedelta(seconds=ubi_settings.REFRESH_FAMILY_MAX_AGE_SECONDS) <= now:
+            raise InvalidGrantError(description="This sign-in has reached its maximum age: sign in again.")
+        _check_user_may_refresh(request.user, client, signed_in=signed_in)
+        return True
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        """RFC 6749 §6: the scopes of the grant, less the roles the user has lost since (``held_scopes``)."""
+        granted = utils.scope_to_list(super().get_original_scopes(refresh_token, request, *args, **kwargs))
+        return held_scopes(request.user, granted=granted or [], application=request.client)
 
     def _claim_refresh_token(self, request):
         # Two refreshes with one token both pass validation; the row lock lets the first rotate it, and the second
@@ -194,3 +217,35 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             request, refresh_token_code, access_token, previous_refresh_token
         )
         return request.issued_refresh_token
+
+
+def _family_start(token) -> datetime:
+    """When the sign-in ``token`` belongs to began: the creation of its family's first refresh token, which stays
+    (revoked) while the family lives."""
+    if token.token_family is None:
+        return token.created
+    return RefreshToken.objects.filter(token_family=token.token_family).aggregate(first=Min("created"))["first"]
+
+
+def _check_user_may_refresh(user, client, *, signed_in: datetime) -> None:
+    """A refresh is a sign-in without the password: refused (``InvalidGrantError``) when the user could not sign in
+    the way they did any more. Inactive; no longer of the client's organisation; the password due a change (an
+    account without one signs in at its identity provider, where its age is not ours to judge); or single
+    sign-on made mandatory for their address (a service account excepted, as ``login.check_password_allowed``
+    decides) since the sign-in began. A sign-in begun after the provider last changed went through it: while it
+    is mandatory, no password is accepted for the address."""
+    if not user.is_active:
+        raise InvalidGrantError(description="The account is inactive.")
+    try:
+        login.check_client_allowed(user, client)
+    except AccessDenied:
+        raise InvalidGrantError(description="The account no longer belongs to this client's organisation.") from None
+    if user.has_usable_password() and login.password_expired(user):
+        raise InvalidGrantError(description="The password must be changed: sign in again.")
+    try:
+        login.check_password_allowed(user.email)
+    except SsoRequired:
+        if signed_in <= sso.provider_for_email(user.email).updated:
+            raise InvalidGrantError(
+                description="This organisation signs in through its identity provider: sign in there."
+            ) from None

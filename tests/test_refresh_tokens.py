@@ -1,4 +1,5 @@
-"""Refresh tokens: opaque, 30 days, rolling; a rotated-out one used again revokes its family; a race has one winner."""
+"""Refresh tokens: opaque, 30 days each, within 30 days of the sign-in; a rotated-out one used again revokes its family;
+a race has one winner."""
 
 import threading
 from datetime import timedelta
@@ -53,7 +54,23 @@ def test_unused_refresh_token_expires_after_thirty_days(live_server, people_clie
     assert error_of(response) == (400, "invalid_grant")
 
 
-def test_each_use_starts_a_fresh_thirty_days(live_server, people_client, tokens):
+def test_each_use_is_a_fresh_token_but_the_sign_in_ends_thirty_days_after_it_began(live_server, people_client, tokens):
+    """Issue 16, finding 5: refreshing renews the token, never the sign-in (``REFRESH_FAMILY_MAX_AGE_SECONDS``)."""
+    start = timezone.now()
+    current = tokens["refresh_token"]
+    for days in (10, 20, 29):
+        with time_machine.travel(start + timedelta(days=days)):
+            response = refresh(live_server, people_client, current)
+            assert response.status_code == 200, days
+            current = response.json()["refresh_token"]
+            newest = get_refresh_token_model().objects.filter(revoked__isnull=True).get()
+            assert abs(newest.created - (start + timedelta(days=days))) < timedelta(minutes=1)
+    with time_machine.travel(start + timedelta(days=30, seconds=1)):
+        assert error_of(refresh(live_server, people_client, current)) == (400, "invalid_grant")
+
+
+def test_with_a_longer_sign_in_each_use_starts_a_fresh_thirty_days(live_server, people_client, tokens, settings):
+    settings.UBI = {"REFRESH_FAMILY_MAX_AGE_SECONDS": 120 * 24 * 3600}
     start = timezone.now()
     current = tokens["refresh_token"]
     for days in (29, 58, 87):  # each use within 30 days of the previous one, far beyond the first 30
