@@ -392,3 +392,12 @@ def test_an_openid_code_keeps_its_nonce_and_scopes(live_server, org, user, setti
     )
     assert answer.status_code == 200, answer.text
     assert jwt.decode(answer.json()["id_token"], options={"verify_signature": False})["nonce"] == "n-0S6_WzA2Mj"
+
+
+def test_a_refresh_token_is_revoked_from_the_body(live_server, people_client, signed_in):
+    """Issue 16, finding 12: the way the README recommends, with the token in the body (RFC 7009), never in a URL
+    that access logs keep: the refresh token and its access token end."""
+    answer = requests.post(f"{live_server.url}/oauth2/revoke", data={"token": signed_in["refresh_token"]}, timeout=30)
+    assert answer.status_code == 200
+    assert_refused(refresh(live_server, people_client, signed_in["refresh_token"]))
+    assert me_status(live_server, signed_in["access_token"]) == 401
