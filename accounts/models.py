@@ -183,7 +183,9 @@ class AppClient(AbstractApplication):
                 "A client that requires the authorization-code flow cannot allow the password grant."
             )
         if self.authorization_grant_type == self.GRANT_PASSWORD and not self.allow_password_grant:
-            errors.setdefault("allow_password_grant", []).append("A client registered for the password grant must allow it.")
+            errors.setdefault("allow_password_grant", []).append(
+                "A client registered for the password grant must allow it."
+            )
         if self.client_type == self.CLIENT_PUBLIC:
             insecure = [uri for uri in self.redirect_uris.split() if not is_secure_redirect_uri(uri)]
             if insecure:

@@ -133,10 +133,9 @@ def tokens_revoke_all(*, client: AppClient | None = None, user=None, reason: str
 
 def users_tokens_revoke(users, *, reason: str) -> None:
     """``tokens_revoke_all`` for each of ``users`` (a queryset) that holds a token: one audit event each."""
-    holders = {
-        *get_access_token_model().objects.filter(user__in=users).values_list("user_id", flat=True),
-        *get_refresh_token_model().objects.filter(user__in=users, revoked__isnull=True).values_list("user_id", flat=True),
-    }
+    access_tokens = get_access_token_model().objects.filter(user__in=users)
+    refresh_tokens = get_refresh_token_model().objects.filter(user__in=users, revoked__isnull=True)
+    holders = {*access_tokens.values_list("user_id", flat=True), *refresh_tokens.values_list("user_id", flat=True)}
     for user in User.objects.filter(pk__in=holders):
         tokens_revoke_all(user=user, reason=reason)
 
@@ -205,7 +204,10 @@ def sso_saved(sender, instance, **kwargs):
     provider = instance if isinstance(instance, SsoProvider) else instance.provider
     if not provider.mandatory:
         return
-    domains = [instance.domain] if isinstance(instance, SsoDomain) else provider.domains.values_list("domain", flat=True)
+    if isinstance(instance, SsoDomain):
+        domains = [instance.domain]
+    else:
+        domains = provider.domains.values_list("domain", flat=True)
     addresses = Q()
     for domain in domains:
         addresses |= Q(email__iendswith=f"@{domain}")

@@ -130,7 +130,7 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         """Password grant: the sign-in rules (``oauth.login``), the one-time code in ``x-otp-code``."""
         # Before the password is tried: a client that may not use this grant makes no failed attempt.
         if not self.validate_grant_type(request.client_id, "password", client, request):
-            raise UnauthorizedClientError(description="This client must use the authorization-code flow.")
+            raise UnauthorizedClientError(description="This client does not allow the password grant.")
         otp_code = dict(request.decoded_body or ()).get(OTP_PARAMETER)
         user = login.sign_in(
             email=username, password=password, otp_code=otp_code, request=self.build_http_request(request)

@@ -49,7 +49,8 @@ class Command(AuditedCommand):
         parser.add_argument("--json", action="store_true", help='Print only {"client_id": ..., "client_secret": ...}.')
 
     def handle(self, *args, **options):
-        if not options["public"] and (options["redirect_uris"] or options["require_auth_code"] or options["password_grant"]):
+        public_only = options["redirect_uris"] or options["require_auth_code"] or options["password_grant"]
+        if not options["public"] and public_only:
             raise CommandError("--redirect-uri, --require-auth-code and --password-grant are for --public clients.")
         if options["public"] and not options["redirect_uris"]:
             raise CommandError("A --public client needs at least one --redirect-uri.")
