@@ -246,8 +246,9 @@ def user_create(
 
 
 def password_change(user: User, *, new_password: str) -> None:
-    """The user's own change (the login page offers it when the password has expired). Raises ``ValidationError``
-    when the new password fails the validators or is the current one."""
+    """The user's own change (the login page offers it when the password has expired); the tokens issued before
+    end (``user_saving``, which sees every password change). Raises ``ValidationError`` when the new password fails
+    the validators or is the current one."""
     if user.check_password(new_password):
         raise ValidationError("The new password must differ from the current one.", code="password_unchanged")
     validate_password(new_password, user)
