@@ -16,6 +16,7 @@ from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
 
 from accounts import sso
+from accounts.models import AppClient, is_secure_redirect_uri
 from oauth import clients, login, redeemed_codes
 from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
 from oauth.scopes import held_scopes
@@ -66,8 +67,12 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return grant_type in client.allowed_grant_types()
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        """A registered URI; for a public client, ``http`` only to loopback (``is_secure_redirect_uri``), also when
+        it was registered before that rule or around the model's validation."""
         if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
             raise InvalidRedirectUri()
+        if request.client.client_type == AppClient.CLIENT_PUBLIC and not is_secure_redirect_uri(redirect_uri):
+            raise InvalidRedirectUri(description="A public client's http:// redirect URI must be a loopback one.")
         return True
 
     def get_default_redirect_uri(self, client_id, request, *args, **kwargs):

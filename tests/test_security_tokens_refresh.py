@@ -346,6 +346,17 @@ def test_http_redirect_uris_only_for_loopback(org, redirect_uri, accepted):
     assert AppClient.objects.filter(redirect_uris=redirect_uri).exists() == accepted
 
 
+def test_an_http_redirect_uri_registered_before_the_rule_gets_no_code(live_server, people_client):
+    """Issue 16, finding 12: a client whose http:// URI to another host is in the database (registered before the
+    rule, or written around the model's validation) is refused it at the authorization endpoint, never redirected."""
+    AppClient.objects.filter(pk=people_client.pk).update(redirect_uris="http://app.example/callback")
+    path = authorize_path(
+        people_client.client_id, code_challenge=pkce_pair()[1], redirect_uri="http://app.example/callback"
+    )
+    response = Browser(live_server.url).open(path)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_redirect_uri")
+
+
 def test_authorization_codes_are_kept_as_digests(live_server, people_client, user):
     """Issue 16, finding 12: the grant table never holds a usable code (a database dump redeems nothing); the code
     the browser received still works, once."""
