@@ -100,6 +100,7 @@ def test_create_public_client_refusals(roles, args, message):
 
 @pytest.mark.parametrize(("args", "grants"), [([], set()), (["--password-grant"], {"password"})])
 def test_a_public_client_has_the_password_grant_only_when_asked(capsys, roles, args, grants):
+    """Issue 16, finding 12 (RFC 9700 §2.4): off unless ``--password-grant``."""
     printed = run_json(
         capsys, "create_app_client", "--org", "Acme", "--name", "cli", "--public", "--redirect-uri",
         "http://127.0.0.1:8765/cb", *args,

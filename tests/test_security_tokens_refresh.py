@@ -65,6 +65,12 @@ def assert_refused_with_reason(response):
     assert assert_refused(response).get("error_description"), response.text
 
 
+def requests_me(live_server, access_token) -> dict:
+    return requests.get(
+        f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {access_token}"}, timeout=30
+    ).json()
+
+
 # --- Finding 5: refresh tokens keep old privileges forever ---------------------------------------------------------
 
 
@@ -241,13 +247,15 @@ def test_a_move_or_the_end_of_a_service_account_ends_its_tokens(live_server, peo
 
 
 def test_becoming_a_service_account_keeps_the_tokens(live_server, people_client, user, signed_in):
+    """Issue 16, finding 5 (the control): a change that takes nothing away ends nothing."""
     user.is_service_account = True
     user.save()
     assert refresh(live_server, people_client, signed_in["refresh_token"]).status_code == 200
 
 
 def test_a_rehashed_password_keeps_the_tokens(live_server, people_client, user, signed_in, settings):
-    """A stronger hasher rehashing the same password at sign-in (``update_fields=["password"]``) changes nothing."""
+    """Issue 16, finding 5 (the control): a stronger hasher rehashing the same password at sign-in
+    (``update_fields=["password"]``) is not a new password and ends nothing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
     assert User.objects.get(pk=user.pk).check_password(PASSWORD)  # rehashes and saves the password only
     assert refresh(live_server, people_client, signed_in["refresh_token"]).status_code == 200
@@ -281,15 +289,10 @@ def test_a_sign_in_ends_thirty_days_after_it_began_however_often_refreshed(live_
 
 
 def test_the_family_lifetime_is_a_setting(live_server, people_client, signed_in, settings):
+    """Issue 16, finding 5: ``REFRESH_FAMILY_MAX_AGE_SECONDS`` in ``settings.UBI`` decides the sign-in's age."""
     settings.UBI = {"REFRESH_FAMILY_MAX_AGE_SECONDS": 3600}
     with time_machine.travel(timezone.now() + timedelta(hours=1, seconds=1)):
         assert_refused_with_reason(refresh(live_server, people_client, signed_in["refresh_token"]))
-
-
-def requests_me(live_server, access_token) -> dict:
-    return requests.get(
-        f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {access_token}"}, timeout=30
-    ).json()
 
 
 # --- Finding 10: deeply nested JSON at the token endpoint ----------------------------------------------------------
@@ -320,6 +323,7 @@ def test_a_public_client_has_no_password_grant_unless_it_opts_in(live_server, or
 
 
 def test_a_client_requiring_the_code_flow_cannot_also_allow_the_password_grant(org):
+    """Issue 16, finding 12: the two settings contradict each other; the client is refused, not half applied."""
     with pytest.raises(ValidationError):
         factories.make_public_client(org, allow_password_grant=True, require_authorization_code_flow=True)
 
@@ -387,8 +391,8 @@ def test_the_stored_digest_is_not_a_code(live_server, people_client, user):
 
 
 def test_an_openid_code_keeps_its_nonce_and_scopes(live_server, org, user, settings):
-    """Digests everywhere a code is looked up: an OpenID Connect exchange (scopes and nonce read by the code) gets
-    its ID token."""
+    """Issue 16, finding 12: digests everywhere a code is looked up, so an OpenID Connect exchange (scopes and nonce
+    read by the code) still gets its ID token with the nonce."""
     settings.OAUTH_ISSUER = live_server.url
     client = factories.make_public_client(org)
     client.algorithm = AppClient.RS256_ALGORITHM
