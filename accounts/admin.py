@@ -149,6 +149,7 @@ class AppClientAdmin(OrganizationScopedAdmin):
         "authorization_grant_type",
         "redirect_uris",
         "require_authorization_code_flow",
+        "allow_password_grant",
         "skip_authorization",
         "rate_limit",
         "client_id",

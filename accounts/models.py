@@ -150,6 +150,13 @@ class AppClient(AbstractApplication):
     require_authorization_code_flow = models.BooleanField(
         default=False, help_text="PKCE is mandatory and the password grant is refused for this client."
     )
+    # RFC 9700 §2.4: the password grant exposes the password to the client and gets no second look from the user,
+    # so a client has it only when an administrator asked for it.
+    allow_password_grant = models.BooleanField(
+        default=False,
+        help_text="Scripts and service accounts may sign in through this client with a password (the password "
+        "grant). Off: people sign in with the authorization-code flow only.",
+    )
     rate_limit = models.CharField(max_length=20, blank=True, validators=[validate_rate], help_text=RATE_LIMIT_HELP)
 
     objects = AppClientManager()
@@ -166,17 +173,53 @@ class AppClient(AbstractApplication):
     def allowed_grant_types(self) -> set[str]:
         """The token-endpoint grants this client may use, by its registered kind.
 
-        A client for people (authorization code) also gets the password grant for scripts, unless it requires the
-        authorization-code flow; every grant that issues refresh tokens allows refreshing them.
+        A client for people (authorization code) gets the password grant too when it allows it, for scripts;
+        every grant that issues refresh tokens allows refreshing them.
         """
-        if self.authorization_grant_type == self.GRANT_AUTHORIZATION_CODE:
-            grants = {"authorization_code", "refresh_token"}
-            return grants if self.require_authorization_code_flow else grants | {"password"}
-        if self.authorization_grant_type == self.GRANT_PASSWORD:
-            return {"password", "refresh_token"}
         if self.authorization_grant_type == self.GRANT_CLIENT_CREDENTIALS:
             return {"client_credentials"}
-        return set()
+        if self.authorization_grant_type == self.GRANT_AUTHORIZATION_CODE:
+            grants = {"authorization_code", "refresh_token"}
+        elif self.authorization_grant_type == self.GRANT_PASSWORD:
+            grants = {"refresh_token"}
+        else:
+            return set()
+        return (grants | {"password"}) if self.allow_password_grant else grants
+
+    def clean(self):
+        """django-oauth-toolkit's checks, then ours, every problem reported on its field at once."""
+        errors = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if self.allow_password_grant and self.require_authorization_code_flow:
+            errors.setdefault("allow_password_grant", []).append(
+                "A client that requires the authorization-code flow cannot allow the password grant."
+            )
+        if self.authorization_grant_type == self.GRANT_PASSWORD and not self.allow_password_grant:
+            errors.setdefault("allow_password_grant", []).append(
+                "A client registered for the password grant must allow it."
+            )
+        if self.client_type == self.CLIENT_PUBLIC:
+            insecure = [uri for uri in self.redirect_uris.split() if not is_secure_redirect_uri(uri)]
+            if insecure:
+                errors.setdefault("redirect_uris", []).append(
+                    f"http:// redirect URIs are for loopback only (127.0.0.1, [::1], localhost): {' '.join(insecure)}"
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+def is_secure_redirect_uri(uri: str) -> bool:
+    """RFC 8252 §7.3, RFC 9700 §4.1.1: a code sent over plain HTTP can be read on the way, so ``http`` only reaches
+    the user's own machine (a native app's loopback listener). Malformed URIs are django-oauth-toolkit's to refuse."""
+    try:
+        parts = urlsplit(uri)
+        hostname = parts.hostname
+    except ValueError:
+        return True
+    return parts.scheme != "http" or hostname in LOOPBACK_HOSTS
 
 
 def validate_issuer(value: str) -> None:

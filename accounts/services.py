@@ -11,7 +11,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts import audit, totp
-from accounts.models import AppClient, AuditEvent, Organization, Role, User
+from accounts.models import AppClient, AuditEvent, Organization, Role, SsoDomain, SsoProvider, User
 
 
 class UnknownRoles(ValueError):
@@ -76,11 +76,13 @@ def public_client_create(
     redirect_uris: list[str],
     roles: list[str] = (),
     require_authorization_code_flow: bool = False,
+    allow_password_grant: bool = False,
     rate_limit: str = "",
 ) -> AppClient:
     """A public client for people: the authorization-code flow with PKCE to ``redirect_uris``, and the password
-    grant unless ``require_authorization_code_flow``. It has no secret. Raises ``ValidationError`` for a missing or
-    malformed redirect URI, ``UnknownRoles`` for an unknown role."""
+    grant only with ``allow_password_grant`` (RFC 9700 §2.4). It has no secret. Raises ``ValidationError`` for a
+    missing or malformed redirect URI, an ``http`` one to another host than this machine, or the password grant
+    asked for with ``require_authorization_code_flow``; ``UnknownRoles`` for an unknown role."""
     client = AppClient(
         organization=organization,
         name=name,
@@ -88,6 +90,7 @@ def public_client_create(
         authorization_grant_type=AppClient.GRANT_AUTHORIZATION_CODE,
         redirect_uris=" ".join(redirect_uris),
         require_authorization_code_flow=require_authorization_code_flow,
+        allow_password_grant=allow_password_grant,
         rate_limit=rate_limit,
     )
     _save_client(client, roles=roles)
@@ -103,16 +106,16 @@ def _save_client(client: AppClient, *, roles: list[str]) -> None:
 
 CLIENT_CREATION_FIELDS = (
     "name", "client_type", "authorization_grant_type", "roles", "redirect_uris", "require_authorization_code_flow",
-    "rate_limit",
+    "allow_password_grant", "rate_limit",
 )
 
 
 @transaction.atomic
-def tokens_revoke_all(*, client: AppClient | None = None, user=None) -> None:
-    """End every token of a client or a user being deactivated.
+def tokens_revoke_all(*, client: AppClient | None = None, user=None, reason: str = "") -> None:
+    """End every token of a client or a user: deactivated, or (a user) signed in with what no longer holds.
 
     Deleting the access-token rows is what puts them on the revocation list every server process checks. One
-    audit event on the principal counts what ended; none when it held nothing.
+    audit event on the principal counts what ended, with ``reason`` when given; none when it held nothing.
     """
     owner = {"application": client} if client is not None else {"user": user}
     refresh_tokens = get_refresh_token_model().objects.filter(revoked__isnull=True, **owner).update(
@@ -123,7 +126,18 @@ def tokens_revoke_all(*, client: AppClient | None = None, user=None) -> None:
     access_tokens = deleted.get(access_token_model._meta.label, 0)
     if access_tokens or refresh_tokens:
         changes = {"access_tokens": access_tokens, "refresh_tokens": refresh_tokens}
+        if reason:
+            changes["reason"] = reason
         audit.record(AuditEvent.Action.REVOKED, client if client is not None else user, changes=changes)
+
+
+def users_tokens_revoke(users, *, reason: str) -> None:
+    """``tokens_revoke_all`` for each of ``users`` (a queryset) that holds a token: one audit event each."""
+    access_tokens = get_access_token_model().objects.filter(user__in=users)
+    refresh_tokens = get_refresh_token_model().objects.filter(user__in=users, revoked__isnull=True)
+    holders = {*access_tokens.values_list("user_id", flat=True), *refresh_tokens.values_list("user_id", flat=True)}
+    for user in User.objects.filter(pk__in=holders):
+        tokens_revoke_all(user=user, reason=reason)
 
 
 def principal_saved(sender, instance, created, **kwargs):
@@ -134,6 +148,72 @@ def principal_saved(sender, instance, created, **kwargs):
     """
     if not created and not instance.is_active:
         tokens_revoke_all(**({"client": instance} if isinstance(instance, AppClient) else {"user": instance}))
+
+
+# What a user's tokens were issued on (attributes): a change to any of these ends them (``user_saving``).
+TOKEN_BASIS_FIELDS = ("password_changed_at", "organization_id", "is_service_account")
+# The same as ``save(update_fields=...)`` may name them.
+_TOKEN_BASIS_NAMES = frozenset({*TOKEN_BASIS_FIELDS, "organization"})
+
+
+def user_saving(sender, instance, raw=False, update_fields=None, **kwargs):
+    """``pre_save`` of ``User``: a new password, a move to another organisation or the end of a service account
+    (which kept the password under mandatory single sign-on) ends the user's tokens.
+
+    A signal because Django's admin sets a password with its own form (``User.set_password``, then ``save()``) and
+    edits the other fields with the model form, calling no service of ours; comparing with the stored row catches
+    every way. A hasher upgrade at sign-in saves the same password rehashed, ``update_fields=["password"]``: not a
+    change (``password_changed_at`` is what ``User.set_password`` moves).
+    """
+    if raw or instance.pk is None or (update_fields is not None and _TOKEN_BASIS_NAMES.isdisjoint(update_fields)):
+        return
+    stored = User.objects.filter(pk=instance.pk).values(*TOKEN_BASIS_FIELDS).first()
+    if stored is None:
+        return
+    changed = [name for name in TOKEN_BASIS_FIELDS if stored[name] != getattr(instance, name)]
+    if changed == ["is_service_account"] and instance.is_service_account:
+        return  # becoming a service account takes nothing away
+    if changed:
+        tokens_revoke_all(user=instance, reason=f"changed: {', '.join(changed)}")
+
+
+def user_roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """``m2m_changed`` of ``User.roles``: a user who loses a role loses their tokens, which carry it.
+
+    A signal because the admin's forms change roles through the relation (``roles.set`` on the user's side, and
+    the role's ``users`` on the other), calling no service of ours.
+    """
+    if action == "post_remove":
+        users = User.objects.filter(pk=instance.pk) if not reverse else User.objects.filter(pk__in=pk_set)
+    elif action == "pre_clear":
+        users = User.objects.filter(pk=instance.pk) if not reverse else instance.users.all()
+    else:
+        return
+    users_tokens_revoke(users, reason="roles removed")
+
+
+def sso_saved(sender, instance, **kwargs):
+    """``post_save`` of ``SsoProvider`` and ``SsoDomain``: while single sign-on is mandatory, saving the provider
+    or one of its domains ends the tokens of its organisation's people in those domains (service accounts keep
+    theirs, as they keep their passwords). Their next sign-in goes through the provider as it now is; a refresh
+    token of a sign-in begun before the provider's last change is refused anyway (``oauth.validators``).
+
+    A signal because the admin saves a provider and its domains with its own forms, and ``configure_sso`` saves the
+    provider before its domains.
+    """
+    provider = instance if isinstance(instance, SsoProvider) else instance.provider
+    if not provider.mandatory:
+        return
+    if isinstance(instance, SsoDomain):
+        domains = [instance.domain]
+    else:
+        domains = provider.domains.values_list("domain", flat=True)
+    addresses = Q()
+    for domain in domains:
+        addresses |= Q(email__iendswith=f"@{domain}")
+    if addresses:
+        people = User.objects.filter(addresses, organization_id=provider.organization_id, is_service_account=False)
+        users_tokens_revoke(people, reason="single sign-on mandatory")
 
 
 @transaction.atomic
@@ -166,8 +246,9 @@ def user_create(
 
 
 def password_change(user: User, *, new_password: str) -> None:
-    """The user's own change (the login page offers it when the password has expired). Raises ``ValidationError``
-    when the new password fails the validators or is the current one."""
+    """The user's own change (the login page offers it when the password has expired); the tokens issued before
+    end (``user_saving``, which sees every password change). Raises ``ValidationError`` when the new password fails
+    the validators or is the current one."""
     if user.check_password(new_password):
         raise ValidationError("The new password must differ from the current one.", code="password_unchanged")
     validate_password(new_password, user)
@@ -221,8 +302,11 @@ def totp_reset(user: User) -> None:
 
 
 def _record_two_step_change(user: User, *, actor: User | None = None) -> None:
+    """Every change of the second factor: recorded, and the user's tokens end (a sign-in made before a reset, or
+    before the factor was added, may be a thief's)."""
     changes = {"fields": ["two_step_verification"], "two_step_verification": user.has_totp}
     audit.record(AuditEvent.Action.CHANGED, user, changes=changes, actor=actor)
+    tokens_revoke_all(user=user, reason="two-step verification changed")
 
 
 def totp_verify(user: User, *, code: str) -> bool:

@@ -13,6 +13,8 @@ def json_params(raw: bytes) -> list[tuple[str, str]]:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest(description="The request body is not valid JSON.") from None
+    except RecursionError:  # nesting deeper than the parser's recursion: never a request, never a 500
+        raise InvalidRequest(description="The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise InvalidRequest(description="The request body must be a JSON object.")
     params = []

@@ -58,6 +58,13 @@ def user_roles(user, *, requested: str | None, application=None) -> list[str]:
     return sorted(wanted | openid)
 
 
+def held_scopes(user, *, granted: list[str], application=None) -> list[str]:
+    """The ``granted`` scopes ``user`` may still have (a refresh): their roles of now, and the OpenID Connect scopes
+    ``application`` may ask for. A role lost since the grant is never granted again."""
+    held = {*user.role_names(), *openid_scopes(application)}
+    return [scope for scope in granted if scope in held]
+
+
 class RoleScopes(BaseScopes):
     def get_all_scopes(self):
         return {**dict(Role.objects.values_list("name", "description")), **OPENID_SCOPES}

@@ -5,15 +5,24 @@ where the contract names an error, the hook raises it (``oauth.errors``) instead
 oauthlib would answer with its generic code. The sign-in rules themselves are in ``oauth.login``.
 """
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.db.models import Min
 from django.utils import timezone
 from oauth2_provider import oauth2_validators
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
+from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
 
+from accounts import sso
+from accounts.models import AppClient, is_secure_redirect_uri
 from oauth import clients, login, redeemed_codes
-from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri
+from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
+from oauth.scopes import held_scopes
+from oauth.tokens import token_checksum
 from project import ratelimit
+from project.conf import ubi_settings
 
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
@@ -58,8 +67,12 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return grant_type in client.allowed_grant_types()
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        """A registered URI; for a public client, ``http`` only to loopback (``is_secure_redirect_uri``), also when
+        it was registered before that rule or around the model's validation."""
         if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
             raise InvalidRedirectUri()
+        if request.client.client_type == AppClient.CLIENT_PUBLIC and not is_secure_redirect_uri(redirect_uri):
+            raise InvalidRedirectUri(description="A public client's http:// redirect URI must be a loopback one.")
         return True
 
     def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
@@ -73,6 +86,11 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return True
 
     # --- Authorization codes ------------------------------------------------------------------------------------
+    # A grant row keeps the digest of its code (``token_checksum``), never the code, so a copy of the database
+    # redeems nothing (RFC 9700 §4.14, as django-oauth-toolkit's COMPLIANT_BCP_RFC9700_TOKEN_STORAGE does for
+    # tokens, which does not cover grants). oauthlib hands the code from the request to every hook; the two that
+    # receive it first turn it into its digest, and ``validate_code`` puts the digest in ``request.code`` for the
+    # hooks after it (PKCE, the redirect URI, redeeming, the ID token's nonce).
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         try:
@@ -80,14 +98,20 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         except AccessDenied as error:
             # With the request, the error carries the client's ``state`` back on the redirect.
             raise AccessDenied(description=error.description, request=request) from None
-        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        stored = {**code, "code": token_checksum(code["code"])}  # ``code`` itself goes to the browser
+        super().save_authorization_code(client_id, stored, request, *args, **kwargs)
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        """Read before the grant type is chosen (OpenID Connect or plain), from the code in the request body."""
+        return super().get_authorization_code_scopes(client_id, token_checksum(code), redirect_uri, request)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         """A live code of this client; otherwise ``invalid_code``. A code already redeemed also revokes every token
         its first redemption led to (RFC 6749 §4.1.2)."""
-        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+        request.code = token_checksum(code)
+        if super().validate_code(client_id, request.code, client, request, *args, **kwargs):
             return True
-        self._revoke_tokens_of_redeemed_code(code)
+        self._revoke_tokens_of_redeemed_code(request.code)
         raise InvalidCode()
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
@@ -111,7 +135,7 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         """Password grant: the sign-in rules (``oauth.login``), the one-time code in ``x-otp-code``."""
         # Before the password is tried: a client that may not use this grant makes no failed attempt.
         if not self.validate_grant_type(request.client_id, "password", client, request):
-            raise UnauthorizedClientError(description="This client must use the authorization-code flow.")
+            raise UnauthorizedClientError(description="This client does not allow the password grant.")
         otp_code = dict(request.decoded_body or ()).get(OTP_PARAMETER)
         user = login.sign_in(
             email=username, password=password, otp_code=otp_code, request=self.build_http_request(request)
@@ -137,11 +161,27 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     # --- Refresh tokens -----------------------------------------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        """django-oauth-toolkit's checks (reuse of a rotated-out token revokes its family), and a rolling lifetime:
-        ``REFRESH_TOKEN_EXPIRE_SECONDS`` from when this refresh token was issued, renewed by each use."""
+        """django-oauth-toolkit's checks (reuse of a rotated-out token revokes its family); then two lifetimes:
+        the token's, ``REFRESH_TOKEN_EXPIRE_SECONDS`` from its issue, and its sign-in's (the family),
+        ``REFRESH_FAMILY_MAX_AGE_SECONDS`` from the grant that began it, so a refresh renews the token, never the
+        sign-in; last, the user may still sign in as they did (``_check_user_may_refresh``).
+
+        Each refusal is RFC 6749 §5.2 ``invalid_grant`` with its reason (``InvalidGrantError``)."""
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
-        return request.refresh_token_instance.created + refresh_token_expire_timedelta() > timezone.now()
+        token, now = request.refresh_token_instance, timezone.now()
+        if token.created + refresh_token_expire_timedelta() <= now:
+            raise InvalidGrantError(description="The refresh token has expired.")
+        signed_in = _family_start(token)
+        if signed_in + timedelta(seconds=ubi_settings.REFRESH_FAMILY_MAX_AGE_SECONDS) <= now:
+            raise InvalidGrantError(description="This sign-in has reached its maximum age: sign in again.")
+        _check_user_may_refresh(request.user, client, signed_in=signed_in)
+        return True
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        """RFC 6749 §6: the scopes of the grant, less the roles the user has lost since (``held_scopes``)."""
+        granted = utils.scope_to_list(super().get_original_scopes(refresh_token, request, *args, **kwargs))
+        return held_scopes(request.user, granted=granted or [], application=request.client)
 
     def _claim_refresh_token(self, request):
         # Two refreshes with one token both pass validation; the row lock lets the first rotate it, and the second
@@ -182,3 +222,35 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             request, refresh_token_code, access_token, previous_refresh_token
         )
         return request.issued_refresh_token
+
+
+def _family_start(token) -> datetime:
+    """When the sign-in ``token`` belongs to began: the creation of its family's first refresh token, which stays
+    (revoked) while the family lives."""
+    if token.token_family is None:
+        return token.created
+    return RefreshToken.objects.filter(token_family=token.token_family).aggregate(first=Min("created"))["first"]
+
+
+def _check_user_may_refresh(user, client, *, signed_in: datetime) -> None:
+    """A refresh is a sign-in without the password: refused (``InvalidGrantError``) when the user could not sign in
+    the way they did any more. Inactive; no longer of the client's organisation; the password due a change (an
+    account without one signs in at its identity provider, where its age is not ours to judge); or single
+    sign-on made mandatory for their address (a service account excepted, as ``login.check_password_allowed``
+    decides) since the sign-in began. A sign-in begun after the provider last changed went through it: while it
+    is mandatory, no password is accepted for the address."""
+    if not user.is_active:
+        raise InvalidGrantError(description="The account is inactive.")
+    try:
+        login.check_client_allowed(user, client)
+    except AccessDenied:
+        raise InvalidGrantError(description="The account no longer belongs to this client's organisation.") from None
+    if user.has_usable_password() and login.password_expired(user):
+        raise InvalidGrantError(description="The password must be changed: sign in again.")
+    try:
+        login.check_password_allowed(user.email)
+    except SsoRequired:
+        if signed_in <= sso.provider_for_email(user.email).updated:
+            raise InvalidGrantError(
+                description="This organisation signs in through its identity provider: sign in there."
+            ) from None

@@ -28,6 +28,10 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    # Refresh tokens (oauth/validators.py): each lives OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"] (30 days) from
+    # its issue, and a sign-in (the family of refresh tokens one grant began) at most this long from that grant,
+    # however often it is refreshed: a stolen or outdated sign-in ends, and the person signs in again.
+    "REFRESH_FAMILY_MAX_AGE_SECONDS": 30 * 24 * 3600,
     # The name authenticator apps show beside the account of a one-time-code second factor.
     "TOTP_ISSUER": "User Behavior Insights",
     # Rate limits (project/ratelimit.py): "N/s", "N/min" or "N/h" in fixed windows; None turns one off. API calls

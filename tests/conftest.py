@@ -55,8 +55,8 @@ def app_client(org):
 
 @pytest.fixture
 def people_client(org):
-    """A public client for people (authorization code with PKCE, password grant) of ``org``."""
-    return factories.make_public_client(org, name="Insights dashboard")
+    """A public client for people (authorization code with PKCE, and the password grant it opts in to) of ``org``."""
+    return factories.make_public_client(org, name="Insights dashboard", allow_password_grant=True)
 
 
 @pytest.fixture

@@ -28,9 +28,9 @@ def make_client(org: Organization | None = None, *, roles=("insights:read", "ins
 
 
 def make_public_client(
-    org: Organization | None = None, *, redirect_uris=("http://app.example/callback",), name=None, **fields
+    org: Organization | None = None, *, redirect_uris=("https://app.example/callback",), name=None, **fields
 ):
-    """A public client for people (authorization code with PKCE, password grant unless ``require_...``)."""
+    """A public client for people (authorization code with PKCE; the password grant with ``allow_password_grant``)."""
     return services.public_client_create(
         organization=org or make_org(), name=name or f"app-{next(_sequence)}", redirect_uris=list(redirect_uris), **fields
     )

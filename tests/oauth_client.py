@@ -11,7 +11,7 @@ import requests
 from accounts import totp
 from tests.browser import Browser
 
-REDIRECT_URI = "http://app.example/callback"
+REDIRECT_URI = "https://app.example/callback"
 PASSWORD = "correct horse battery"  # factories.make_user's
 
 

@@ -165,7 +165,7 @@ def test_consent_form_with_an_edited_client_is_invalid_client(live_server, peopl
 
 def test_unregistered_redirect_uri_is_invalid_redirect_uri_and_never_redirected(live_server, people_client):
     _verifier, challenge = pkce_pair()
-    for redirect_uri in ("https://evil.example/callback", "http://app.example/callback/other", "/relative"):
+    for redirect_uri in ("https://evil.example/callback", "https://app.example/callback/other", "/relative"):
         response = Browser(live_server.url).open(
             authorize_path(people_client.client_id, code_challenge=challenge, redirect_uri=redirect_uri)
         )
@@ -173,10 +173,10 @@ def test_unregistered_redirect_uri_is_invalid_redirect_uri_and_never_redirected(
 
 
 def test_exchange_with_another_redirect_uri_is_invalid_redirect_uri(live_server, org, user):
-    client = factories.make_public_client(org, redirect_uris=[REDIRECT_URI, "http://app.example/other"])
+    client = factories.make_public_client(org, redirect_uris=[REDIRECT_URI, "https://app.example/other"])
     verifier, challenge = pkce_pair()
     code = authorization_code(live_server, client, user, code_challenge=challenge)
-    response = exchange(live_server, client, code, verifier, redirect_uri="http://app.example/other")
+    response = exchange(live_server, client, code, verifier, redirect_uri="https://app.example/other")
     assert (response.status_code, response.json()["error"]) == (400, "invalid_redirect_uri")
 
 

@@ -39,7 +39,7 @@ def test_create_service_account_with_totp_prints_the_secret_once(capsys, roles):
 
 
 def test_the_user_then_signs_in_with_the_secret(live_server, capsys, roles):
-    client_id = run_json(capsys, "create_app_client", "--org", "Acme", "--name", "cli", "--public", "--redirect-uri", "http://localhost:8765/cb")["client_id"]
+    client_id = run_json(capsys, "create_app_client", "--org", "Acme", "--name", "cli", "--public", "--redirect-uri", "http://localhost:8765/cb", "--password-grant")["client_id"]
     secret = run_json(capsys, "create_user", "--org", "Acme", "--email", "eve@example.com", "--password", "Tr1cky-passphrase", "--totp")["totp_secret"]
     response = post_token(
         live_server, grant_type="password", client_id=client_id, username="eve@example.com",
@@ -87,9 +87,23 @@ def test_create_public_client(capsys, roles):
         (["--redirect-uri", "https://app.example/cb"], "--public"),
         (["--require-auth-code"], "--public"),
         (["--public", "--redirect-uri", "ftp://app.example/cb"], "scheme"),
+        (["--password-grant"], "--public"),
+        (["--public", "--redirect-uri", "http://app.example/cb"], "loopback"),
+        (["--public", "--redirect-uri", "https://app.example/cb", "--require-auth-code", "--password-grant"], "cannot"),
     ],
 )
 def test_create_public_client_refusals(roles, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("create_app_client", "--org", "Acme", "--name", "dashboard", *args)
     assert not AppClient.objects.exists()
+
+
+@pytest.mark.parametrize(("args", "grants"), [([], set()), (["--password-grant"], {"password"})])
+def test_a_public_client_has_the_password_grant_only_when_asked(capsys, roles, args, grants):
+    """Issue 16, finding 12 (RFC 9700 §2.4): off unless ``--password-grant``."""
+    printed = run_json(
+        capsys, "create_app_client", "--org", "Acme", "--name", "cli", "--public", "--redirect-uri",
+        "http://127.0.0.1:8765/cb", *args,
+    )
+    client = AppClient.objects.get(client_id=printed["client_id"])
+    assert client.allowed_grant_types() == {"authorization_code", "refresh_token", *grants}

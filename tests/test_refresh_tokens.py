@@ -1,4 +1,5 @@
-"""Refresh tokens: opaque, 30 days, rolling; a rotated-out one used again revokes its family; a race has one winner."""
+"""Refresh tokens: opaque, 30 days each, within 30 days of the sign-in; a rotated-out one used again revokes its family;
+a race has one winner."""
 
 import threading
 from datetime import timedelta
@@ -53,18 +54,29 @@ def test_unused_refresh_token_expires_after_thirty_days(live_server, people_clie
     assert error_of(response) == (400, "invalid_grant")
 
 
-def test_each_use_starts_a_fresh_thirty_days(live_server, people_client, tokens):
+@pytest.mark.parametrize(
+    ("family_days", "uses", "end"),
+    [(None, (10, 20, 29), 30), (120, (29, 58, 87), 87 + 30)],  # with 120: each use within 30 days of the last
+    ids=["default", "longer sign-in"],
+)
+def test_each_use_is_a_fresh_token_within_the_sign_ins_age(
+    live_server, people_client, tokens, settings, family_days, uses, end
+):
+    """Each use answers a token with a fresh 30 days, but the sign-in ends ``REFRESH_FAMILY_MAX_AGE_SECONDS`` after
+    it began (30 days by default): refreshing renews the token, never the sign-in (issue 16, finding 5)."""
+    if family_days:
+        settings.UBI = {"REFRESH_FAMILY_MAX_AGE_SECONDS": family_days * 24 * 3600}
     start = timezone.now()
     current = tokens["refresh_token"]
-    for days in (29, 58, 87):  # each use within 30 days of the previous one, far beyond the first 30
+    for days in uses:
         with time_machine.travel(start + timedelta(days=days)):
             response = refresh(live_server, people_client, current)
             assert response.status_code == 200, days
             current = response.json()["refresh_token"]
             newest = get_refresh_token_model().objects.filter(revoked__isnull=True).get()
             assert abs(newest.created - (start + timedelta(days=days))) < timedelta(minutes=1)
-    with time_machine.travel(start + timedelta(days=87 + 30, seconds=1)):
-        assert refresh(live_server, people_client, current).status_code == 400
+    with time_machine.travel(start + timedelta(days=end, seconds=1)):
+        assert error_of(refresh(live_server, people_client, current)) == (400, "invalid_grant")
 
 
 def test_reusing_a_rotated_out_token_fails_and_revokes_the_family(live_server, people_client, tokens):

@@ -27,7 +27,8 @@ class Command(AuditedCommand):
         parser.add_argument("--name", required=True, help="A name for the client, shown on the consent screen.")
         parser.add_argument("--roles", default="", help="Comma-separated roles, e.g. insights:read,insights:write.")
         parser.add_argument(
-            "--public", action="store_true", help="A client for people: authorization code with PKCE, password grant."
+            "--public", action="store_true",
+            help="A client for people: authorization code with PKCE (and the password grant with --password-grant).",
         )
         parser.add_argument(
             "--redirect-uri", action="append", default=[], dest="redirect_uris", metavar="URI",
@@ -38,14 +39,19 @@ class Command(AuditedCommand):
             help="For a --public client: PKCE is mandatory and the password grant is refused.",
         )
         parser.add_argument(
+            "--password-grant", action="store_true",
+            help="For a --public client: scripts and service accounts may sign in through it with a password.",
+        )
+        parser.add_argument(
             "--rate-limit", type=rate_argument, metavar="N/s",
             help="API calls allowed to this client, e.g. 500/s or 20000/min. Default: the platform's default.",
         )
         parser.add_argument("--json", action="store_true", help='Print only {"client_id": ..., "client_secret": ...}.')
 
     def handle(self, *args, **options):
-        if not options["public"] and (options["redirect_uris"] or options["require_auth_code"]):
-            raise CommandError("--redirect-uri and --require-auth-code are for --public clients.")
+        public_only = options["redirect_uris"] or options["require_auth_code"] or options["password_grant"]
+        if not options["public"] and public_only:
+            raise CommandError("--redirect-uri, --require-auth-code and --password-grant are for --public clients.")
         if options["public"] and not options["redirect_uris"]:
             raise CommandError("A --public client needs at least one --redirect-uri.")
         organization = services.organization_get_or_create(name=options["org"])
@@ -69,6 +75,7 @@ class Command(AuditedCommand):
                 redirect_uris=options["redirect_uris"],
                 roles=roles,
                 require_authorization_code_flow=options["require_auth_code"],
+                allow_password_grant=options["password_grant"],
                 rate_limit=options["rate_limit"] or "",
             )
             return {"client_id": client.client_id}
