@@ -45,7 +45,9 @@ def idp(live_server, tmp_path_factory):
 def _platform_address(settings, live_server, monkeypatch):
     # The platform's public address, which the callback URL registered at the provider is made of.
     settings.OAUTH_ISSUER = live_server.url
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the provider is served over plain HTTP on this machine
+    # The provider is served over plain HTTP on this machine.
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    settings.UBI = {**settings.UBI, "SSO_ALLOW_PRIVATE_NETWORKS": True}
 
 
 @pytest.fixture
@@ -61,25 +63,12 @@ def acme(org, idp) -> SsoProvider:
     )
 
 
-def at_provider(browser: Browser, idp, response, *, email: str, password: str = identity_provider.PASSWORD):
-    """The person at their provider: its login page, its consent; returns its redirect back to the platform."""
-    assert response.status_code == 302 and response.headers["Location"].startswith(idp.url + "/"), response.text
-    there = Browser(idp.url)
-    there.session = browser.session  # one browser, two sites
-    page = there.open(response.headers["Location"])
-    page = there.submit(page, email=email, password=password)
-    assert "openid" in page.text  # the provider's own consent screen, for an ID token
-    back = there.submit(page, allow="on")
-    assert back.status_code == 302, back.text
-    return back
-
-
 def sign_in_through_sso(browser, idp, people_client, *, email, state="s-123"):
     """The client's authorization request, the login page, the provider, back: returns the platform's answer."""
     _verifier, challenge = pkce_pair()
     page = browser.open(authorize_path(people_client.client_id, code_challenge=challenge, state=state))
     to_provider = browser.submit(page, email=email, password="")
-    back = at_provider(browser, idp, to_provider, email=email)
+    back = identity_provider.at_provider(browser, idp, to_provider, email=email)
     return browser.open(back.headers["Location"])
 
 
@@ -134,7 +123,8 @@ def test_round_trip_provisions_the_account_and_resumes_the_clients_request(live_
     browser = Browser(live_server.url)
     verifier, challenge = pkce_pair()
     page = browser.open(authorize_path(people_client.client_id, code_challenge=challenge, state="client-state-42"))
-    back = at_provider(browser, idp, browser.submit(page, email="ada@acme.example", password=""), email="ada@acme.example")
+    to_provider = browser.submit(page, email="ada@acme.example", password="")
+    back = identity_provider.at_provider(browser, idp, to_provider, email="ada@acme.example")
     consent = browser.open(back.headers["Location"])
 
     # Signed in: the platform's consent screen for the client that asked, then its code and its state.
@@ -194,7 +184,7 @@ def test_a_nonce_that_differs_from_the_one_sent_is_refused(live_server, acme, id
     session[key] = remembered
     session.save()
 
-    back = at_provider(browser, idp, to_provider, email="ada@acme.example")
+    back = identity_provider.at_provider(browser, idp, to_provider, email="ada@acme.example")
     answer = browser.open(back.headers["Location"])
 
     assert answer.status_code == 400 and "could not be verified" in answer.text
