@@ -171,7 +171,8 @@ class SsoProviderForm(forms.ModelForm):
 
     class Meta:
         model = SsoProvider
-        fields = ("organization", "issuer", "client_id", "client_secret", "mandatory", "provision_users", "default_roles")
+        fields = ("organization", "issuer", "client_id", "client_secret", "mandatory", "provision_users", "default_roles",
+                  "require_email_verified")
 
     def clean_client_secret(self):
         secret = self.cleaned_data["client_secret"]
@@ -191,7 +192,7 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
     readonly_fields = ("callback_url", "created", "updated")
     fieldsets = (
         (None, {"fields": ("organization", "issuer", "client_id", "client_secret", "callback_url")}),
-        ("Sign-in", {"fields": ("mandatory", "provision_users", "default_roles")}),
+        ("Sign-in", {"fields": ("mandatory", "provision_users", "default_roles", "require_email_verified")}),
         ("Dates", {"fields": ("created", "updated")}),
     )
 

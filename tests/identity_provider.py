@@ -29,6 +29,7 @@ import pytest
 import requests
 
 from tests.browser import Browser
+from tests.oauth_client import authorize_path, pkce_pair
 
 PROJECT = Path(__file__).resolve().parents[1]
 PASSWORD = "idp password for tests"  # every account's at the provider
@@ -152,6 +153,16 @@ def at_provider(browser: Browser, idp: IdentityProvider, response, *, email: str
     back = there.submit(page, allow="on")
     assert back.status_code == 302, back.text
     return back
+
+
+def sign_in_through_sso(browser: Browser, idp: IdentityProvider, people_client, *, email: str, as_email: str = "",
+                        state: str = "s-123"):
+    """The client's authorization request, the login page given ``email``, the provider (signed in there as
+    ``as_email``, the same person by default), back: returns the platform's answer to the provider's redirect."""
+    page = browser.open(authorize_path(people_client.client_id, code_challenge=pkce_pair()[1], state=state))
+    to_provider = browser.submit(page, email=email, password="")
+    back = at_provider(browser, idp, to_provider, email=as_email or email)
+    return browser.open(back.headers["Location"])
 
 
 def _free_port() -> int:

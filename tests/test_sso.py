@@ -63,15 +63,6 @@ def acme(org, idp) -> SsoProvider:
     )
 
 
-def sign_in_through_sso(browser, idp, people_client, *, email, state="s-123"):
-    """The client's authorization request, the login page, the provider, back: returns the platform's answer."""
-    _verifier, challenge = pkce_pair()
-    page = browser.open(authorize_path(people_client.client_id, code_challenge=challenge, state=state))
-    to_provider = browser.submit(page, email=email, password="")
-    back = identity_provider.at_provider(browser, idp, to_provider, email=email)
-    return browser.open(back.headers["Location"])
-
-
 def query_of(url: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
@@ -150,7 +141,9 @@ def test_round_trip_provisions_the_account_and_resumes_the_clients_request(live_
 
 def test_an_existing_account_is_matched_by_its_address(live_server, acme, idp, people_client):
     grace = factories.make_user(acme.organization, email="grace@acme.example", roles=["insights:read", "insights:write"])
-    answer = sign_in_through_sso(Browser(live_server.url), idp, people_client, email="grace@acme.example")
+    answer = identity_provider.sign_in_through_sso(
+        Browser(live_server.url), idp, people_client, email="grace@acme.example"
+    )
 
     assert answer.status_code == 200 and "insights:write" in answer.text  # consent for grace's own roles
     assert User.objects.filter(email="grace@acme.example").count() == 1
@@ -160,7 +153,9 @@ def test_an_existing_account_is_matched_by_its_address(live_server, acme, idp, p
 def test_without_provisioning_an_unknown_person_is_refused(live_server, acme, idp, people_client):
     acme.provision_users = False
     acme.save()
-    answer = sign_in_through_sso(Browser(live_server.url), idp, people_client, email="linus@acme.example")
+    answer = identity_provider.sign_in_through_sso(
+        Browser(live_server.url), idp, people_client, email="linus@acme.example"
+    )
 
     assert answer.status_code == 400 and "no account" in answer.text
     assert not User.objects.filter(email="linus@acme.example").exists()
