@@ -15,6 +15,7 @@ goes through ``GuardedSession``, which checks the address again and follows no r
 This module is the glue only: which provider, what to remember, which account. The protocol is Authlib's.
 """
 
+import logging
 from dataclasses import dataclass
 
 import requests
@@ -29,6 +30,8 @@ from joserfc.errors import JoseError
 from accounts import sso
 from accounts.models import SsoProvider, User
 from accounts.sso_network import check_provider_url
+
+logger = logging.getLogger(__name__)
 
 # Authlib keeps its per-request data (state, nonce, code verifier) in the session under this name; ours (which
 # provider, where to resume) sits beside it, keyed by the same state.
@@ -154,6 +157,8 @@ def authorize_redirect(request, provider: SsoProvider, *, next_url: str, login_h
         # authorize_redirect's two steps, so that the state is known here.
         authorization = client.create_authorization_url(sso.callback_url(), **params)
     except (AuthlibBaseError, requests.RequestException, RuntimeError, ValueError, KeyError) as error:
+        # The reason is for the operators (an address refused by accounts.sso_network, say), not for the page.
+        logger.warning("Single sign-on at %s cannot start: %s", provider.issuer, error)
         raise SsoFailed("The identity provider cannot be reached. Try again later.") from error
     client.save_authorize_data(request, redirect_uri=sso.callback_url(), **authorization)
     # A few sign-ins may be under way at once (tabs); abandoned ones are forgotten, oldest first.

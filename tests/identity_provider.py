@@ -27,7 +27,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.core.servers.basehttp import run
+from django.core.wsgi import get_wsgi_application
 
+from accounts import sso
+from accounts.models import SsoProvider
+from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import authorize_path, pkce_pair
 
@@ -37,6 +42,7 @@ PEOPLE = ("ada@acme.example", "grace@acme.example", "linus@acme.example")
 # The claims its ID tokens add to this project's own (``oauth.validators``), unless a test chooses others.
 DEFAULT_CLAIMS = {"email_verified": True}
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+DOMAIN = "acme.example"  # the people's, which the platform's organisation routes to the provider (``acme``)
 # Files in the provider's VAR_DIR, read by its process at each request.
 CLAIMS_FILE = "id-token-claims.json"
 DISCOVERY_FILE = "discovery-overrides.json"
@@ -57,6 +63,16 @@ client.client_secret = {secret!r}
 client.full_clean()
 client.save()
 print(json.dumps({{"client_id": client.client_id}}))
+"""
+
+
+# Django is set up before this module is imported, as its fixtures use the models.
+_SERVE = """
+import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+django.setup()
+from tests.identity_provider import serve
+serve({var_dir!r}, {port})
 """
 
 
@@ -108,11 +124,6 @@ def serve(var_dir: str, port: int) -> None:
     """The provider's process: this project on 127.0.0.1:``port``, its ID tokens carrying the claims of
     ``CLAIMS_FILE`` over its own, its discovery document amended by ``DISCOVERY_FILE``, and every request's path
     appended to ``REQUESTS_FILE`` before it is answered."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    from django.core.servers.basehttp import run
-    from django.core.wsgi import get_wsgi_application
-
-    application = get_wsgi_application()  # sets Django up
     from oauth.validators import OAuth2Validator
 
     var = Path(var_dir)
@@ -122,6 +133,7 @@ def serve(var_dir: str, port: int) -> None:
         return {**own_claims(validator, request), **_read_json(var / CLAIMS_FILE)}
 
     OAuth2Validator.get_additional_claims = get_additional_claims
+    application = get_wsgi_application()
 
     def provider(environ, start_response):
         with open(var / REQUESTS_FILE, "a") as received:
@@ -207,7 +219,7 @@ def start(var_dir: Path, *, callback_url: str):
     (var_dir / REQUESTS_FILE).write_text("")
     log = open(var_dir / "server.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-c", f"from tests.identity_provider import serve; serve({str(var_dir)!r}, {port})"],
+        [sys.executable, "-c", _SERVE.format(var_dir=str(var_dir), port=port)],
         cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -217,3 +229,35 @@ def start(var_dir: Path, *, callback_url: str):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
+
+
+# --- Fixtures of the single sign-on tests (imported by their modules) --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def idp(live_server, tmp_path_factory):
+    yield from start(
+        tmp_path_factory.mktemp("identity-provider"), callback_url=f"{live_server.url}/v2/oauth/sso/callback"
+    )
+
+
+@pytest.fixture(autouse=True)
+def platform_for_sso(settings, live_server, monkeypatch):
+    """The platform's public address, which the callback URL registered at the provider is made of; and the
+    provider, served over plain HTTP on this machine's loopback address, allowed (``SSO_ALLOW_PRIVATE_NETWORKS``)."""
+    settings.OAUTH_ISSUER = live_server.url
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    settings.UBI = {**settings.UBI, "SSO_ALLOW_PRIVATE_NETWORKS": True}
+
+
+@pytest.fixture
+def acme(org, idp) -> SsoProvider:
+    """``org`` (the company) signs in at ``idp`` for acme.example; new people get insights:read."""
+    return sso.sso_configure(
+        organization=org,
+        issuer=idp.url,
+        client_id=idp.client_id,
+        client_secret=idp.client_secret,
+        domains=[DOMAIN],
+        default_roles=factories.ensure_roles(["insights:read"]),
+    )

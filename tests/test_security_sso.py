@@ -16,38 +16,14 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from accounts import sso as sso_settings
 from accounts.models import SsoIdentity, SsoProvider, User
-from tests import factories, identity_provider
+from tests import factories
 from tests.browser import Browser
-from tests.identity_provider import DISCOVERY_PATH, sign_in_through_sso
+from tests.identity_provider import DISCOVERY_PATH, DOMAIN, sign_in_through_sso
+from tests.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
 from tests.oauth_client import PASSWORD, authorize_path, error_of, password_grant, pkce_pair
 
-DOMAIN = "acme.example"
 PRIVATE_ON = {"SSO_ALLOW_PRIVATE_NETWORKS": True}
-
-
-@pytest.fixture(scope="session")
-def idp(live_server, tmp_path_factory):
-    yield from identity_provider.start(
-        tmp_path_factory.mktemp("identity-provider"), callback_url=f"{live_server.url}/v2/oauth/sso/callback"
-    )
-
-
-@pytest.fixture(autouse=True)
-def _platform_address(settings, live_server, monkeypatch):
-    settings.OAUTH_ISSUER = live_server.url
-    # The provider is served over plain HTTP on this machine's loopback address.
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-    settings.UBI = {**settings.UBI, **PRIVATE_ON}
-
-
-@pytest.fixture
-def acme(org, idp) -> SsoProvider:
-    return sso_settings.sso_configure(
-        organization=org, issuer=idp.url, client_id=idp.client_id, client_secret=idp.client_secret, domains=[DOMAIN],
-        default_roles=factories.ensure_roles(["insights:read"]),
-    )
 
 
 def signed_in_user_id(browser: Browser):

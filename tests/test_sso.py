@@ -14,12 +14,12 @@ from django.contrib.sessions.backends.db import SessionStore
 from jwcrypto.jwk import JWK
 from joserfc.errors import JoseError
 
-from accounts import sso as sso_settings
-from accounts.models import SsoProvider, User
+from accounts.models import User
 from oauth import sso
 from project.secrets import rsa_private_key_pem
 from tests import factories, identity_provider
 from tests.browser import Browser
+from tests.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
 from tests.oauth_client import (
     PASSWORD,
     REDIRECT_URI,
@@ -30,38 +30,6 @@ from tests.oauth_client import (
     post_token,
     redirect_params,
 )
-
-DOMAIN = "acme.example"
-
-
-@pytest.fixture(scope="session")
-def idp(live_server, tmp_path_factory):
-    yield from identity_provider.start(
-        tmp_path_factory.mktemp("identity-provider"), callback_url=f"{live_server.url}/v2/oauth/sso/callback"
-    )
-
-
-@pytest.fixture(autouse=True)
-def _platform_address(settings, live_server, monkeypatch):
-    # The platform's public address, which the callback URL registered at the provider is made of.
-    settings.OAUTH_ISSUER = live_server.url
-    # The provider is served over plain HTTP on this machine.
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-    settings.UBI = {**settings.UBI, "SSO_ALLOW_PRIVATE_NETWORKS": True}
-
-
-@pytest.fixture
-def acme(org, idp) -> SsoProvider:
-    """``org`` (the company) signs in at ``idp`` for acme.example; new people get insights:read."""
-    return sso_settings.sso_configure(
-        organization=org,
-        issuer=idp.url,
-        client_id=idp.client_id,
-        client_secret=idp.client_secret,
-        domains=[DOMAIN],
-        default_roles=factories.ensure_roles(["insights:read"]),
-    )
-
 
 def query_of(url: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
