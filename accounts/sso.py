@@ -102,8 +102,8 @@ def sso_configure(
 ) -> SsoProvider:
     """Create or replace ``organization``'s provider and its domains.
 
-    Raises ``ValidationError`` for an issuer the platform may not reach (``accounts.sso_network``), a malformed domain or one that already routes to another
-    organisation, and ``UnknownRoles`` for an unknown default role.
+    Raises ``ValidationError`` for an issuer the platform may not reach (``accounts.sso_network``), a malformed
+    domain or one that already routes to another organisation, and ``UnknownRoles`` for an unknown default role.
     """
     domains = normalized_domains(domains)
     if not domains:

@@ -47,6 +47,12 @@ LEEWAY_SECONDS = 60
 METADATA_CACHE_SECONDS = 60 * 60
 # The discovery document's URLs the platform or the browser is sent to; each must pass the issuer's checks.
 METADATA_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint")
+# What Authlib is given of the document: its other members (any name the provider likes) would become Authlib's
+# own arguments.
+METADATA_KEYS = (
+    "issuer", *METADATA_ENDPOINTS, "id_token_signing_alg_values_supported", "code_challenge_methods_supported",
+    "token_endpoint_auth_methods_supported",
+)
 # OpenID Connect Core §2: a sub is at most 255 ASCII characters.
 MAX_SUBJECT_LENGTH = 255
 
@@ -110,13 +116,13 @@ def _fetch_metadata(provider: SsoProvider) -> dict:
     with GuardedSession(default_timeout=HTTP_TIMEOUT_SECONDS) as session:
         response = session.get(discovery_url(provider), withhold_token=True)
     response.raise_for_status()
-    metadata = response.json()
-    if not isinstance(metadata, dict) or metadata.get("issuer") != provider.issuer:
+    document = response.json()
+    if not isinstance(document, dict) or document.get("issuer") != provider.issuer:
         raise ValueError("The discovery document is not the configured issuer's.")
     for name in METADATA_ENDPOINTS:
-        if name in metadata:
-            _check_endpoint(metadata[name], name=name)
-    return metadata
+        if name in document:
+            _check_endpoint(document[name], name=name)
+    return {key: document[key] for key in METADATA_KEYS if key in document}
 
 
 def _check_endpoint(url, *, name: str) -> None:

@@ -261,6 +261,16 @@ def test_a_discovery_document_naming_endpoints_the_server_must_not_reach_is_refu
     assert answer.status_code == 502 and "cannot be reached" in answer.text
 
 
+def test_a_discovery_document_cannot_set_the_clients_own_settings(live_server, acme, idp, people_client):
+    """Issue 16, finding 11: members of the document that are not discovery metadata (here, names of Authlib's own
+    arguments) are ignored: the sign-in goes on to the provider, with our client id, instead of failing with a 500
+    or taking the provider's word for its settings."""
+    with idp.discovery(client_id="chosen-by-the-provider", access_token_url="http://10.0.0.1/token", fetch_token="x"):
+        answer = to_provider(live_server, people_client)
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(idp.url + "/")
+    assert f"client_id={idp.client_id}" in answer.headers["Location"]
+
+
 def test_the_discovery_document_is_read_once_for_two_sign_ins(live_server, acme, idp, people_client):
     """Issue 16, finding 11: the provider's metadata is cached (an hour), not fetched at every step of every login."""
     before = idp.requests_to(DISCOVERY_PATH)

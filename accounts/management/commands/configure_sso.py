@@ -16,7 +16,9 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="Name of an existing organisation.")
-        parser.add_argument("--issuer", required=True, help="The provider's issuer URL (https://, on a public address).")
+        parser.add_argument(
+            "--issuer", required=True, help="The provider's issuer URL (https://, on a public address)."
+        )
         parser.add_argument("--client-id", required=True, help="The client id this platform has at the provider.")
         parser.add_argument(
             "--client-secret", required=True, help="Its secret: stored encrypted, never printed or shown again."
