@@ -19,19 +19,21 @@ import os
 import secrets
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
 import requests
-from django.core.servers.basehttp import run
 from django.core.wsgi import get_wsgi_application
 
 from accounts import sso
 from accounts.models import SsoProvider
+from oauth.validators import OAuth2Validator
 from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import authorize_path, pkce_pair
@@ -124,8 +126,6 @@ def serve(var_dir: str, port: int) -> None:
     """The provider's process: this project on 127.0.0.1:``port``, its ID tokens carrying the claims of
     ``CLAIMS_FILE`` over its own, its discovery document amended by ``DISCOVERY_FILE``, and every request's path
     appended to ``REQUESTS_FILE`` before it is answered."""
-    from oauth.validators import OAuth2Validator
-
     var = Path(var_dir)
     own_claims = OAuth2Validator.get_additional_claims
 
@@ -150,7 +150,14 @@ def serve(var_dir: str, port: int) -> None:
         start_response(answered["status"], [("Content-Type", "application/json")])
         return [json.dumps(document).encode()]
 
-    run("127.0.0.1", port, provider, ipv6=False, threading=True)
+    with make_server("127.0.0.1", port, provider, server_class=_ThreadingServer) as server:
+        server.serve_forever()
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    """A thread a request, as the platform's callback and the browser may be at the provider at once."""
+
+    daemon_threads = True
 
 
 def at_provider(browser: Browser, idp: IdentityProvider, response, *, email: str, password: str = PASSWORD):
