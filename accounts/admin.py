@@ -224,7 +224,10 @@ class SsoProviderForm(forms.ModelForm):
 
     class Meta:
         model = SsoProvider
-        fields = ("organization", "issuer", "client_id", "client_secret", "mandatory", "provision_users", "default_roles")
+        fields = (
+            "organization", "issuer", "client_id", "client_secret", "mandatory", "provision_users", "default_roles",
+            "require_email_verified",
+        )
         field_classes = {"issuer": HttpsURLField}
 
     def clean_client_secret(self):
@@ -237,9 +240,10 @@ class SsoProviderForm(forms.ModelForm):
 class SsoProviderAdmin(OrganizationScopedAdmin):
     """An organisation's OpenID Connect provider: issuer, client, domains, mandatory, how accounts are made.
 
-    The issuer and the client decide who may sign in as the organisation's people, and the domains whose people
-    they are: only superusers add a provider, set those or delete it. The organisation's staff see them and set
-    its sign-in policy (mandatory, provisioning, default roles).
+    The issuer and the client decide who may sign in as the organisation's people, the domains whose people they
+    are, and whether the provider's word on an address needs ``email_verified``: only superusers add a provider,
+    set those or delete it. The organisation's staff see them and set its sign-in policy (mandatory, provisioning,
+    default roles).
     """
 
     form = SsoProviderForm
@@ -250,11 +254,12 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
     readonly_fields = ("callback_url", "created", "updated")
     fieldsets = (
         (None, {"fields": ("organization", "issuer", "client_id", "client_secret", "callback_url")}),
-        ("Sign-in", {"fields": ("mandatory", "provision_users", "default_roles")}),
+        ("Sign-in", {"fields": ("mandatory", "provision_users", "default_roles", "require_email_verified")}),
         ("Dates", {"fields": ("created", "updated")}),
     )
 
-    superuser_fields = ("organization", "issuer", "client_id")  # and the secret, absent from the staff's form
+    # And the secret, absent from the staff's form.
+    superuser_fields = ("organization", "issuer", "client_id", "require_email_verified")
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
+from accounts.sso_network import check_provider_url
 from project.ratelimit import validate_rate
 
 RATE_LIMIT_HELP = (
@@ -222,16 +223,16 @@ def is_secure_redirect_uri(uri: str) -> bool:
     return parts.scheme != "http" or hostname in LOOPBACK_HOSTS
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
 def validate_issuer(value: str) -> None:
-    """An identity provider is reached over HTTPS; plain HTTP only on this machine (development, tests)."""
+    """An identity provider is reached over HTTPS on a public address (``accounts.sso_network``), and its issuer
+    has no query or fragment."""
+    check_provider_url(value, name="The issuer", must_resolve=False)
     parts = urlsplit(value)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
-        raise ValidationError("The issuer must be an https:// URL (http:// only for localhost).", code="insecure")
     if parts.query or parts.fragment:
         raise ValidationError("The issuer has no query or fragment (OpenID Connect Discovery 1.0 §2).")
-
-
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 class SsoProvider(models.Model):
@@ -258,10 +259,17 @@ class SsoProvider(models.Model):
     provision_users = models.BooleanField(
         default=True,
         help_text="Create an account in this organisation, with the default roles, the first time someone signs "
-        "in. Off: only existing accounts (matched by email address) may sign in.",
+        "in. Off: only existing accounts may sign in (matched by email address the first time, then by their "
+        "identity at the provider).",
     )
     default_roles = models.ManyToManyField(
         Role, blank=True, related_name="+", help_text="The roles of accounts created at their first sign-in."
+    )
+    require_email_verified = models.BooleanField(
+        default=True,
+        help_text="Accept an ID token only if it says email_verified: true. Off only for a provider known never to "
+        "send the claim (such as another deployment of this platform): a token without it is then accepted, one "
+        "that says anything but true never is.",
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -299,6 +307,30 @@ class SsoDomain(models.Model):
 
     def clean(self):
         self.domain = normalize_domain(self.domain)
+
+
+class SsoIdentity(models.Model):
+    """A person at an identity provider, the ID token's (``iss``, ``sub``), bound to the account it signed in as
+    the first time (``accounts.sso``). Later sign-ins are matched by it, never by the address alone: someone the
+    provider gives the same address later, under another ``sub``, does not get the account (OpenID Connect Core
+    §5.7: only ``iss`` and ``sub`` identify a person). An account has one identity per issuer."""
+
+    issuer = models.CharField(max_length=500)
+    # OpenID Connect Core §2: at most 255 ASCII characters.
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_identities")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="ssoidentity_issuer_subject"),
+            models.UniqueConstraint(fields=["issuer", "user"], name="ssoidentity_issuer_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} at {self.issuer}"
 
 
 class AuditEvent(models.Model):

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts import audit, encryption
-from accounts.models import AuditEvent, Organization, SsoDomain, SsoProvider, User, normalize_domain
+from accounts.models import AuditEvent, Organization, SsoDomain, SsoIdentity, SsoProvider, User, normalize_domain
 from accounts.services import roles_by_name, user_create
 
 # The purpose the secret's key is derived for (accounts.encryption); changing it makes stored secrets unreadable.
@@ -36,11 +36,34 @@ def domain_of(email: str) -> str:
 
 
 def provider_for_email(email: str) -> SsoProvider | None:
-    """The provider the address's domain routes to, or ``None`` for an address that signs in with a password."""
+    """The provider the address signs in at, or ``None`` for an address that signs in with a password: one outside
+    every single sign-on domain, or an existing account the domain's provider never signs in (``signs_in_at``), an
+    administrator's or another organisation's, which keeps its password and second factor.
+
+    Every other address of such a domain goes there, known or not, so the answer tells nothing about which of
+    the organisation's people have accounts.
+    """
     domain = domain_of(email or "")
-    if not domain or "\x00" in domain:
+    if not domain or "\x00" in email:
         return None
-    return SsoProvider.objects.filter(domains__domain=domain).first()
+    provider = SsoProvider.objects.filter(domains__domain=domain).first()
+    if provider is None:
+        return None
+    account = User.objects.filter(email=normalize_email(email)).first()
+    return provider if account is None or signs_in_at(provider, account) else None
+
+
+def signs_in_at(provider: SsoProvider, user: User) -> bool:
+    """Whether ``provider`` may sign ``user`` in: an account of its organisation that is not staff or superuser.
+    Administrators use their password and second factor, so whoever controls the provider's settings cannot
+    become one (issue 16, finding 3); and a provider never applies to another organisation's account, whatever
+    domain its address is in (finding 4)."""
+    return user.organization_id == provider.organization_id and not (user.is_staff or user.is_superuser)
+
+
+def normalize_email(email: str) -> str:
+    """An address as accounts store it (``UserManager``)."""
+    return User.objects.normalize_email(email).lower()
 
 
 def client_secret(provider: SsoProvider) -> str | None:
@@ -75,11 +98,12 @@ def sso_configure(
     mandatory: bool = False,
     provision_users: bool = True,
     default_roles: list[str] = (),
+    require_email_verified: bool = True,
 ) -> SsoProvider:
     """Create or replace ``organization``'s provider and its domains.
 
-    Raises ``ValidationError`` for an insecure issuer, a malformed domain or one that already routes to another
-    organisation, and ``UnknownRoles`` for an unknown default role.
+    Raises ``ValidationError`` for an issuer the platform may not reach (``accounts.sso_network``), a malformed
+    domain or one that already routes to another organisation, and ``UnknownRoles`` for an unknown default role.
     """
     domains = normalized_domains(domains)
     if not domains:
@@ -91,6 +115,7 @@ def sso_configure(
     provider.client_id = client_id.strip()
     provider.mandatory = mandatory
     provider.provision_users = provision_users
+    provider.require_email_verified = require_email_verified
     set_client_secret(provider, client_secret)
     provider.full_clean()
     provider.save()
@@ -106,39 +131,64 @@ def sso_configure(
     return provider
 
 
-AUDITED_SSO_FIELDS = ("issuer", "client_id", "mandatory", "provision_users", "default_roles")
+AUDITED_SSO_FIELDS = (
+    "issuer", "client_id", "mandatory", "provision_users", "default_roles", "require_email_verified",
+)
 
 
 @transaction.atomic
-def sso_user_for_claims(provider: SsoProvider, *, email: str, full_name: str = "") -> User:
-    """The account the provider just vouched for: the existing one with that address, or, when the provider
-    provisions users, a new one in its organisation with the default roles and no usable password.
+def sso_user_for_claims(provider: SsoProvider, *, subject: str, email: str, full_name: str = "") -> User:
+    """The account the provider just vouched for, as (``sub``, verified ``email``).
 
-    Only addresses in the provider's own domains are accepted, so an organisation's provider can never sign in,
-    or create, an account of another organisation. Raises ``SsoRefused``.
+    The account bound to (issuer, ``subject``) when there is one (``SsoIdentity``). Otherwise, the first time, the
+    existing account with that address, or, when the provider provisions users, a new one in its organisation with
+    the default roles and no usable password; the identity is then bound to it. Only addresses in the provider's own
+    domains are accepted, an account already bound to another ``sub`` at this issuer is not taken over, and only
+    accounts ``signs_in_at`` allows are signed in. Raises ``SsoRefused``.
     """
-    email = User.objects.normalize_email(email).lower()
+    email = normalize_email(email)
     if not provider.domains.filter(domain=domain_of(email)).exists():
         raise SsoRefused("The identity provider vouched for an address outside this organisation's domains.")
-    user = User.objects.filter(email=email).select_related("organization").first()
+    identity = SsoIdentity.objects.filter(issuer=provider.issuer, subject=subject).select_related("user").first()
+    if identity is not None:
+        return _allowed(provider, identity.user)
+    user = User.objects.filter(email=email).first()
     if user is not None:
-        if user.organization_id != provider.organization_id or not user.is_active:
-            raise SsoRefused("This account cannot sign in here. Ask your administrator.")
-        return user
-    if not provider.provision_users:
+        _allowed(provider, user)
+        if SsoIdentity.objects.filter(issuer=provider.issuer, user=user).exists():
+            raise SsoRefused("This account belongs to another person at the identity provider. Ask your administrator.")
+    elif not provider.provision_users:
         raise SsoRefused("There is no account for this address. Ask your administrator for one.")
     try:
-        # user_create is atomic: a failure rolls back to here. No password: signs in through the provider only.
-        with audit.acting(f"single sign-on {provider.issuer}"):
-            return user_create(
-                organization=provider.organization,
-                email=email,
-                password=None,
-                roles=[role.name for role in provider.default_roles.all()],
-                full_name=full_name[:200],
-            )
+        # A savepoint: a failure rolls back to here.
+        with transaction.atomic():
+            user = user or _provision(provider, email=email, full_name=full_name)
+            SsoIdentity.objects.create(issuer=provider.issuer, subject=subject, user=user)
     except (IntegrityError, ValidationError):
         if not User.objects.filter(email=email).exists():
             raise
-        # The same person's other tab signed in first and created the account: use it.
-        return sso_user_for_claims(provider, email=email, full_name=full_name)
+        # The same person's other tab signed in first, and created the account or the binding: use them.
+        return sso_user_for_claims(provider, subject=subject, email=email, full_name=full_name)
+    return user
+
+
+def _allowed(provider: SsoProvider, user: User) -> User:
+    """``user``, when ``provider`` may sign them in; ``SsoRefused`` otherwise."""
+    if not user.is_active or user.organization_id != provider.organization_id:
+        raise SsoRefused("This account cannot sign in here. Ask your administrator.")
+    if not signs_in_at(provider, user):
+        raise SsoRefused("Administrators sign in with their password and second factor, not through single sign-on.")
+    return user
+
+
+def _provision(provider: SsoProvider, *, email: str, full_name: str) -> User:
+    """A new account of the provider's organisation with its default roles, and no password: it signs in through
+    the provider only."""
+    with audit.acting(f"single sign-on {provider.issuer}"):
+        return user_create(
+            organization=provider.organization,
+            email=email,
+            password=None,
+            roles=[role.name for role in provider.default_roles.all()],
+            full_name=full_name[:200],
+        )

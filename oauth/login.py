@@ -45,14 +45,14 @@ def sso_provider(email: str) -> SsoProvider | None:
     """The identity provider an address signs in at, when its domain belongs to an organisation with single
     sign-on (reference/oauth.txt, "SSO Authentication"); ``None``: it signs in with a password.
 
-    Every address of such a domain goes there from the login page, known or not, so the page tells nothing about
-    which accounts exist.
+    Every address of such a domain goes there from the login page, known or not, except the accounts its provider
+    never signs in (``accounts.sso.provider_for_email``: administrators, other organisations' accounts).
     """
     return sso.provider_for_email(email)  # its domain is normalised there
 
 
 def check_password_allowed(email: str) -> None:
-    """Mandatory single sign-on: the password of an address in the organisation's domains is never looked at
+    """Mandatory single sign-on: the password of an address the organisation's provider signs in is never looked at
     (``SsoRequired``), except a service account's, which scripts use with the password grant.
 
     Decided before the password is checked, so a refused password is not even a failed attempt, and the password

@@ -5,21 +5,33 @@ provider's discovery document and sends the browser to its authorization endpoin
 PKCE (``S256``), a ``nonce`` and a ``state``, remembered in the session. The provider sends the browser back to
 ``accounts.sso.callback_url()``; ``complete`` has Authlib check ``state``, exchange the code (with the verifier and
 the client secret) and verify the ID token against the provider's JWKS: signature, ``iss`` (the configured issuer),
-``aud`` (our client id), ``nonce`` and ``exp``. The verified address then names the account (``accounts.sso``).
+``aud`` (our client id), ``nonce`` and ``exp``. Its ``sub`` and verified address then name the account
+(``accounts.sso``).
+
+The provider's discovery document is read once an hour per provider (``provider_metadata``, in the ``default``
+cache), and its endpoints are checked like the issuer (``accounts.sso_network``); every request to the provider
+goes through ``GuardedSession``, which checks the address again and follows no redirect.
 
 This module is the glue only: which provider, what to remember, which account. The protocol is Authlib's.
 """
 
+import logging
 from dataclasses import dataclass
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
+from authlib.integrations.requests_client import OAuth2Session
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from joserfc.errors import JoseError
 
 from accounts import sso
 from accounts.models import SsoProvider, User
+from accounts.sso_network import check_provider_url
+
+logger = logging.getLogger(__name__)
 
 # Authlib keeps its per-request data (state, nonce, code verifier) in the session under this name; ours (which
 # provider, where to resume) sits beside it, keyed by the same state.
@@ -31,6 +43,18 @@ MAX_PENDING = 5
 HTTP_TIMEOUT_SECONDS = 10
 # Clock difference tolerated on the ID token's exp and iat.
 LEEWAY_SECONDS = 60
+# How long a provider's discovery document is used before it is read again.
+METADATA_CACHE_SECONDS = 60 * 60
+# The discovery document's URLs the platform or the browser is sent to; each must pass the issuer's checks.
+METADATA_ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint")
+# What Authlib is given of the document: its other members (any name the provider likes) would become Authlib's
+# own arguments.
+METADATA_KEYS = (
+    "issuer", *METADATA_ENDPOINTS, "id_token_signing_alg_values_supported", "code_challenge_methods_supported",
+    "token_endpoint_auth_methods_supported",
+)
+# OpenID Connect Core §2: a sub is at most 255 ASCII characters.
+MAX_SUBJECT_LENGTH = 255
 
 
 class SsoFailed(Exception):
@@ -53,20 +77,78 @@ def discovery_url(provider: SsoProvider) -> str:
     return provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
+class ForbiddenAddress(requests.RequestException):
+    """A request to the provider that ``accounts.sso_network`` does not allow; it is never sent."""
+
+
+class GuardedSession(OAuth2Session):
+    """Authlib's HTTP client with every request checked first: the discovery document, the JWKS and the code
+    exchange go only to addresses the platform may reach, resolved at the time, and redirects are not followed (a
+    redirect could lead anywhere)."""
+
+    def request(self, method, url, withhold_token=False, auth=None, **kwargs):
+        try:
+            check_provider_url(url, name="The identity provider's URL", must_resolve=True)
+        except ValidationError as error:
+            raise ForbiddenAddress(error.messages[0]) from error
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, withhold_token=withhold_token, auth=auth, **kwargs)
+
+
+class SsoApp(DjangoOAuth2App):
+    client_cls = GuardedSession
+
+
+def provider_metadata(provider: SsoProvider) -> dict:
+    """The provider's discovery document, read at most once per ``METADATA_CACHE_SECONDS``. Keyed by the provider's
+    last change, so a new issuer is read at once. Raises ``requests.RequestException`` or ``ValueError``."""
+    key = f"oauth.sso.metadata:{provider.pk}:{provider.updated.timestamp()}"
+    metadata = cache.get(key)
+    if metadata is None:
+        metadata = _fetch_metadata(provider)
+        cache.set(key, metadata, METADATA_CACHE_SECONDS)
+    return metadata
+
+
+def _fetch_metadata(provider: SsoProvider) -> dict:
+    """OpenID Connect Discovery 1.0 §4: the document at the issuer, for that issuer exactly (§4.3), with endpoints
+    that pass the issuer's checks."""
+    with GuardedSession(default_timeout=HTTP_TIMEOUT_SECONDS) as session:
+        response = session.get(discovery_url(provider), withhold_token=True)
+    response.raise_for_status()
+    document = response.json()
+    if not isinstance(document, dict) or document.get("issuer") != provider.issuer:
+        raise ValueError("The discovery document is not the configured issuer's.")
+    for name in METADATA_ENDPOINTS:
+        if name in document:
+            _check_endpoint(document[name], name=name)
+    return {key: document[key] for key in METADATA_KEYS if key in document}
+
+
+def _check_endpoint(url, *, name: str) -> None:
+    if not isinstance(url, str):
+        raise ValueError(f"The discovery document's {name} is not a URL.")
+    try:
+        check_provider_url(url, name=f"The discovery document's {name}", must_resolve=False)
+    except ValidationError as error:
+        raise ForbiddenAddress(error.messages[0]) from error
+
+
 def oidc_client(provider: SsoProvider) -> DjangoOAuth2App:
-    """Authlib's client for ``provider``: discovery, PKCE and ID-token checks are configured here, once."""
-    return DjangoOAuth2App(
+    """Authlib's client for ``provider``: its discovery document, PKCE and ID-token checks are configured here,
+    once. Raises ``requests.RequestException`` or ``ValueError`` when the discovery document cannot be had."""
+    return SsoApp(
         DjangoIntegration(FRAMEWORK_NAME),
         name=FRAMEWORK_NAME,
         client_id=provider.client_id,
         client_secret=sso.client_secret(provider),
-        server_metadata_url=discovery_url(provider),
         client_kwargs={
             "scope": SCOPE,
             "code_challenge_method": "S256",
             "token_endpoint_auth_method": "client_secret_basic",
             "default_timeout": HTTP_TIMEOUT_SECONDS,
         },
+        **provider_metadata(provider),
     )
 
 
@@ -76,11 +158,13 @@ def authorize_redirect(request, provider: SsoProvider, *, next_url: str, login_h
     lang = getattr(request, "LANGUAGE_CODE", "")
     if lang:
         params["ui_locales"] = lang
-    client = oidc_client(provider)
     try:
+        client = oidc_client(provider)
         # authorize_redirect's two steps, so that the state is known here.
         authorization = client.create_authorization_url(sso.callback_url(), **params)
     except (AuthlibBaseError, requests.RequestException, RuntimeError, ValueError, KeyError) as error:
+        # The reason is for the operators (an address refused by accounts.sso_network, say), not for the page.
+        logger.warning("Single sign-on at %s cannot start: %s", provider.issuer, error)
         raise SsoFailed("The identity provider cannot be reached. Try again later.") from error
     client.save_authorize_data(request, redirect_uri=sso.callback_url(), **authorization)
     # A few sign-ins may be under way at once (tabs); abandoned ones are forgotten, oldest first.
@@ -123,12 +207,26 @@ def complete(request, provider: SsoProvider) -> User:
 
 
 def user_for_claims(provider: SsoProvider, claims: dict) -> User:
-    """The account named by verified claims: their ``email``, unless the provider says it is not verified."""
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email or claims.get("email_verified") is False:
+    """The account named by verified claims: their ``sub``, and their ``email`` when the provider vouches for it.
+
+    ``email_verified`` must be JSON ``true``; a provider configured not to require it (one that never sends it) may
+    leave it out, but never say anything else. Raises ``accounts.sso.SsoRefused``.
+    """
+    email, subject = claims.get("email"), claims.get("sub")
+    if not isinstance(email, str) or "@" not in email or not _email_verified(provider, claims):
         raise sso.SsoRefused("The identity provider did not give a verified email address.")
+    if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH:
+        raise sso.SsoRefused("The identity provider did not say who this is.")
     name = claims.get("name")
-    return sso.sso_user_for_claims(provider, email=email, full_name=name if isinstance(name, str) else "")
+    return sso.sso_user_for_claims(
+        provider, subject=subject, email=email, full_name=name if isinstance(name, str) else ""
+    )
+
+
+def _email_verified(provider: SsoProvider, claims: dict) -> bool:
+    if "email_verified" not in claims:
+        return not provider.require_email_verified
+    return claims["email_verified"] is True
 
 
 def _claims_options(provider: SsoProvider) -> dict:

@@ -34,6 +34,10 @@ DEFAULTS = {
     "REFRESH_FAMILY_MAX_AGE_SECONDS": 30 * 24 * 3600,
     # The name authenticator apps show beside the account of a one-time-code second factor.
     "TOTP_ISSUER": "User Behavior Insights",
+    # Single sign-on (accounts/sso_network.py): the issuer and its endpoints must be https:// on public addresses.
+    # On, private, loopback and link-local addresses are allowed too, and http:// for a loopback address: for a
+    # provider on this machine (development, tests) or inside the company network.
+    "SSO_ALLOW_PRIVATE_NETWORKS": False,
     # Rate limits (project/ratelimit.py): "N/s", "N/min" or "N/h" in fixed windows; None turns one off. API calls
     # (REST and gRPC together) per principal, unless the client or user has its own limit (admin, or
     # create_app_client --rate-limit). A client's default carries a busy site's tracking traffic (86 million calls

@@ -283,5 +283,6 @@ _UBI_FROM_ENVIRONMENT = {
     "LOGIN_RATE_LIMIT_PER_ADDRESS": _rate,
     "TRUSTED_PROXY_COUNT": int,
     "MAINTENANCE_MODE": _bool,
+    "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}

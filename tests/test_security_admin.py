@@ -271,6 +271,7 @@ def provider_form(provider, **fields) -> dict:
         "client_id": provider.client_id,
         "client_secret": "",
         "provision_users": "on",
+        "require_email_verified": "on",
         "domains-TOTAL_FORMS": "1",
         "domains-INITIAL_FORMS": "1",
         "domains-MIN_NUM_FORMS": "0",
@@ -320,7 +321,8 @@ def test_only_superusers_assign_sso_domains(live_server, org, provider):
 
 def test_staff_cannot_change_their_providers_issuer(live_server, org, provider):
     """Issue 16, finding 12 (and 3): the issuer, client id and secret decide who may sign in as the organisation's
-    people, so only superusers set them; staff keep the sign-in policy (mandatory, provisioning, default roles)."""
+    people, and ``require_email_verified`` whether the provider's unverified addresses count, so only superusers
+    set them; staff keep the sign-in policy (mandatory, provisioning, default roles)."""
     staff = staff_of(org, "staff@example.com", "view_ssoprovider", "change_ssoprovider")
     session = AdminSession(live_server, staff)
     page = f"/admin/accounts/ssoprovider/{provider.pk}/change/"
@@ -330,12 +332,14 @@ def test_staff_cannot_change_their_providers_issuer(live_server, org, provider):
     attack = provider_form(
         provider, issuer="https://idp.attacker.example", client_id="evil", client_secret="x", mandatory="on"
     )
+    del attack["require_email_verified"]  # an unticked box: the opt-out
     saved = session.post(page, attack)
 
     assert saved.status_code == 302, saved.text[:2000]
     provider.refresh_from_db()
     assert provider.issuer == "https://login.acme.example"
     assert (provider.client_id, sso.client_secret(provider)) == ("ubi", "s")
+    assert provider.require_email_verified
     assert provider.mandatory  # the policy is theirs to set
     assert list(provider.domains.values_list("domain", flat=True)) == ["acme.example"]
 

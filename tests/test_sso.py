@@ -14,12 +14,12 @@ from django.contrib.sessions.backends.db import SessionStore
 from jwcrypto.jwk import JWK
 from joserfc.errors import JoseError
 
-from accounts import sso as sso_settings
-from accounts.models import SsoProvider, User
+from accounts.models import User
 from oauth import sso
 from project.secrets import rsa_private_key_pem
 from tests import factories, identity_provider
 from tests.browser import Browser
+from tests.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
 from tests.oauth_client import (
     PASSWORD,
     REDIRECT_URI,
@@ -30,58 +30,6 @@ from tests.oauth_client import (
     post_token,
     redirect_params,
 )
-
-DOMAIN = "acme.example"
-
-
-@pytest.fixture(scope="session")
-def idp(live_server, tmp_path_factory):
-    yield from identity_provider.start(
-        tmp_path_factory.mktemp("identity-provider"), callback_url=f"{live_server.url}/v2/oauth/sso/callback"
-    )
-
-
-@pytest.fixture(autouse=True)
-def _platform_address(settings, live_server, monkeypatch):
-    # The platform's public address, which the callback URL registered at the provider is made of.
-    settings.OAUTH_ISSUER = live_server.url
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # the provider is served over plain HTTP on this machine
-
-
-@pytest.fixture
-def acme(org, idp) -> SsoProvider:
-    """``org`` (the company) signs in at ``idp`` for acme.example; new people get insights:read."""
-    return sso_settings.sso_configure(
-        organization=org,
-        issuer=idp.url,
-        client_id=idp.client_id,
-        client_secret=idp.client_secret,
-        domains=[DOMAIN],
-        default_roles=factories.ensure_roles(["insights:read"]),
-    )
-
-
-def at_provider(browser: Browser, idp, response, *, email: str, password: str = identity_provider.PASSWORD):
-    """The person at their provider: its login page, its consent; returns its redirect back to the platform."""
-    assert response.status_code == 302 and response.headers["Location"].startswith(idp.url + "/"), response.text
-    there = Browser(idp.url)
-    there.session = browser.session  # one browser, two sites
-    page = there.open(response.headers["Location"])
-    page = there.submit(page, email=email, password=password)
-    assert "openid" in page.text  # the provider's own consent screen, for an ID token
-    back = there.submit(page, allow="on")
-    assert back.status_code == 302, back.text
-    return back
-
-
-def sign_in_through_sso(browser, idp, people_client, *, email, state="s-123"):
-    """The client's authorization request, the login page, the provider, back: returns the platform's answer."""
-    _verifier, challenge = pkce_pair()
-    page = browser.open(authorize_path(people_client.client_id, code_challenge=challenge, state=state))
-    to_provider = browser.submit(page, email=email, password="")
-    back = at_provider(browser, idp, to_provider, email=email)
-    return browser.open(back.headers["Location"])
-
 
 def query_of(url: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
@@ -134,7 +82,8 @@ def test_round_trip_provisions_the_account_and_resumes_the_clients_request(live_
     browser = Browser(live_server.url)
     verifier, challenge = pkce_pair()
     page = browser.open(authorize_path(people_client.client_id, code_challenge=challenge, state="client-state-42"))
-    back = at_provider(browser, idp, browser.submit(page, email="ada@acme.example", password=""), email="ada@acme.example")
+    to_provider = browser.submit(page, email="ada@acme.example", password="")
+    back = identity_provider.at_provider(browser, idp, to_provider, email="ada@acme.example")
     consent = browser.open(back.headers["Location"])
 
     # Signed in: the platform's consent screen for the client that asked, then its code and its state.
@@ -160,7 +109,9 @@ def test_round_trip_provisions_the_account_and_resumes_the_clients_request(live_
 
 def test_an_existing_account_is_matched_by_its_address(live_server, acme, idp, people_client):
     grace = factories.make_user(acme.organization, email="grace@acme.example", roles=["insights:read", "insights:write"])
-    answer = sign_in_through_sso(Browser(live_server.url), idp, people_client, email="grace@acme.example")
+    answer = identity_provider.sign_in_through_sso(
+        Browser(live_server.url), idp, people_client, email="grace@acme.example"
+    )
 
     assert answer.status_code == 200 and "insights:write" in answer.text  # consent for grace's own roles
     assert User.objects.filter(email="grace@acme.example").count() == 1
@@ -170,7 +121,9 @@ def test_an_existing_account_is_matched_by_its_address(live_server, acme, idp, p
 def test_without_provisioning_an_unknown_person_is_refused(live_server, acme, idp, people_client):
     acme.provision_users = False
     acme.save()
-    answer = sign_in_through_sso(Browser(live_server.url), idp, people_client, email="linus@acme.example")
+    answer = identity_provider.sign_in_through_sso(
+        Browser(live_server.url), idp, people_client, email="linus@acme.example"
+    )
 
     assert answer.status_code == 400 and "no account" in answer.text
     assert not User.objects.filter(email="linus@acme.example").exists()
@@ -194,7 +147,7 @@ def test_a_nonce_that_differs_from_the_one_sent_is_refused(live_server, acme, id
     session[key] = remembered
     session.save()
 
-    back = at_provider(browser, idp, to_provider, email="ada@acme.example")
+    back = identity_provider.at_provider(browser, idp, to_provider, email="ada@acme.example")
     answer = browser.open(back.headers["Location"])
 
     assert answer.status_code == 400 and "could not be verified" in answer.text

@@ -16,7 +16,9 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="Name of an existing organisation.")
-        parser.add_argument("--issuer", required=True, help="The provider's issuer URL (https://).")
+        parser.add_argument(
+            "--issuer", required=True, help="The provider's issuer URL (https://, on a public address)."
+        )
         parser.add_argument("--client-id", required=True, help="The client id this platform has at the provider.")
         parser.add_argument(
             "--client-secret", required=True, help="Its secret: stored encrypted, never printed or shown again."
@@ -31,6 +33,12 @@ class Command(AuditedCommand):
             "--no-provisioning",
             action="store_true",
             help="Only existing accounts may sign in (default: create them at first sign-in, with --roles).",
+        )
+        parser.add_argument(
+            "--no-email-verified-claim",
+            action="store_true",
+            help="The provider never sends email_verified (e.g. another deployment of this platform): accept ID "
+            "tokens without it. One that says the address is not verified is refused all the same.",
         )
         parser.add_argument("--roles", default="", help="Comma-separated roles of accounts created at first sign-in.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object (org, domains, callback_url).")
@@ -49,6 +57,7 @@ class Command(AuditedCommand):
                 mandatory=options["mandatory"],
                 provision_users=not options["no_provisioning"],
                 default_roles=options["roles"].split(","),
+                require_email_verified=not options["no_email_verified_claim"],
             )
         domains = sorted(provider.domains.values_list("domain", flat=True))
         if options["json"]:
