@@ -1,8 +1,8 @@
 """Revoked access tokens, as every server process sees them.
 
-A bearer check never reads the database, so deleting a token's row is not enough to stop it: the token's checksum
-also goes into the ``RevokedToken`` table until the token would have expired anyway, in the transaction that
-deletes the row. The table is the only record; a cache that loses an entry cannot bring a token back.
+A bearer check does not read the token's row, so deleting it is not enough to stop the token: its checksum also
+goes into the ``RevokedToken`` table until the token would have expired anyway, in the transaction that deletes the
+row. The table is the only record; a cache that loses an entry cannot bring a token back.
 
 Each process keeps the checksums it has read from the table, and reads the new rows (by ``id``, from the last it
 read) when the revocation generation in the ``shared`` cache is not the one it read them under. Every revocation
@@ -12,7 +12,7 @@ restarted) counts as a new one, so losing it costs a query, never a revocation.
 
 Reading by ``id`` needs the rows to become visible in ``id`` order. SQLite has one writer at a time; on PostgreSQL,
 ids are handed out before commit, so a revocation locks the table against other writers until it commits (readers
-are not blocked). Rows of expired tokens are deleted after each revocation.
+are not blocked). Rows of expired tokens are deleted after a revocation, at most once a minute per process.
 
 Every path that ends an access token deletes its row (django-oauth-toolkit's ``revoke()``, refresh-token rotation
 and family revocation, the admin, deactivating a client or user), so one ``post_delete`` receiver catches them all.
@@ -21,7 +21,7 @@ and family revocation, the admin, deactivating a client or user), so one ``post_
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import caches
 from django.db import connection, transaction
@@ -38,6 +38,8 @@ GENERATION_KEY = "revocations:generation"
 CLOCK_SKEW = timedelta(seconds=60)
 # How often a process drops the expired checksums it holds (they cannot match a live token, only take memory).
 FORGET_EXPIRED_SECONDS = 60
+# How often a process deletes expired rows: a revocation of each of a client's thousand tokens needs it once.
+PURGE_EVERY = timedelta(minutes=1)
 
 
 class _Read:
@@ -52,6 +54,7 @@ class _Read:
 
 _read = _Read()
 _reading = threading.Lock()
+_purged_at = datetime.min.replace(tzinfo=UTC)
 
 
 def _cache():
@@ -72,8 +75,12 @@ def revoke_checksum(checksum: str, *, expires: datetime) -> None:
 
 
 def _committed() -> None:
+    global _purged_at
     _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    RevokedToken.objects.filter(expires__lt=timezone.now()).delete()
+    now = timezone.now()
+    if now - _purged_at >= PURGE_EVERY:  # threads racing here both delete the same rows: harmless
+        _purged_at = now
+        RevokedToken.objects.filter(expires__lt=now).delete()
 
 
 def is_revoked(checksum: str) -> bool:
