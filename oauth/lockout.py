@@ -30,7 +30,7 @@ def _digest(email: str) -> str:
 
 def begin_attempt(email: str) -> None:
     """Count one attempt for ``email``. Raises ``TooManyAttempts`` (with the seconds left) while the address is
-    locked, or when the run already holds ``LOGIN_MAX_FAILURES`` failures and checks in flight."""
+    locked, or when failures and checks in flight already fill the run (``LOGIN_MAX_FAILURES``)."""
     now = timezone.now()
     window = timedelta(seconds=ubi_settings.LOGIN_FAILURE_WINDOW_SECONDS)
     with transaction.atomic():
@@ -41,12 +41,14 @@ def begin_attempt(email: str) -> None:
             raise TooManyAttempts(retry_after=(run.locked_until - now).total_seconds())
         if run.locked_until is not None or run.run_started + window <= now:  # a lock ended, or the window did
             run.attempts, run.run_started, run.locked_until = 0, now, None
+        if run.attempts >= ubi_settings.LOGIN_MAX_FAILURES:
+            # Not counted: never checked. The checks in flight lock the address, or give their attempts back,
+            # within a moment.
+            raise TooManyAttempts(retry_after=1)
         run.attempts += 1
         run.save()
     if created:
         _forget_finished_runs(now, window)
-    if run.attempts > ubi_settings.LOGIN_MAX_FAILURES:
-        raise TooManyAttempts(retry_after=ubi_settings.LOGIN_LOCKOUT_SECONDS)
 
 
 def attempt_passed(email: str) -> None:
