@@ -1,7 +1,12 @@
 """Configuration the authorization server cannot run without, checked at start-up rather than at the first token."""
 
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.cache.backends.redis import RedisCache
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
 
 
 @register()
@@ -35,3 +40,43 @@ def rate_limit_check(app_configs, **kwargs):
     if CACHE_ALIAS not in settings.CACHES:
         problems.append(Error(f"CACHES has no {CACHE_ALIAS!r} cache for the rate-limit counters.", id="oauth.E005"))
     return problems
+
+
+@register()
+def redis_eviction_check(app_configs, **kwargs):
+    """Rate-limit counters and the revocation generation live in Redis: a Redis that may evict keys under memory
+    pressure lets a client past its limit and costs every process a reload of the revocations (README, "Redis")."""
+    warnings = []
+    for location in sorted(_redis_locations()):
+        policy, problem = _eviction_policy(location)
+        if policy == "noeviction":
+            continue
+        found = problem or f"its maxmemory-policy is {policy!r}"
+        warnings.append(Warning(f"The Redis at {_without_password(location)} may evict keys: {found}.",
+                                hint="Run Redis with maxmemory-policy noeviction.", id="oauth.W001"))
+    return warnings
+
+
+def _redis_locations() -> set[str]:
+    locations = set()
+    for cache in settings.CACHES.values():
+        if issubclass(import_string(cache["BACKEND"]), RedisCache):
+            location = cache.get("LOCATION", "")
+            locations.update([location] if isinstance(location, str) else location)
+    return locations
+
+
+def _eviction_policy(location: str) -> tuple[str | None, str | None]:
+    """Redis's ``maxmemory-policy``, or why it could not be read (a managed Redis may refuse ``CONFIG``)."""
+    try:
+        with redis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2) as server:
+            return server.config_get("maxmemory-policy").get("maxmemory-policy"), None
+    except redis.ResponseError as error:
+        return None, f"it refused CONFIG GET maxmemory-policy ({error}), so the policy is unknown"
+    except redis.RedisError as error:
+        return None, f"it could not be asked for its maxmemory-policy ({error})"
+
+
+def _without_password(location: str) -> str:
+    parts = urlsplit(location)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

@@ -1,58 +1,77 @@
 """Consecutive failed sign-ins per account, as every server process sees them.
 
-The counters live in the ``shared`` cache (Redis in production, a file cache on one machine), so the password grant
-and the login page, in any process, count together. They are keyed by a digest of the normalised email, whether or
-not such an account exists: a locked-out answer must not tell an attacker which addresses are real.
+The runs of attempts live in the database (``SignInAttempts``), so the password grant and the login page, in any
+process, count together, and no cache eviction clears a lock. They are keyed by a digest of the normalised email,
+whether or not such an account exists: a locked-out answer must not tell an attacker which addresses are real.
+
+An attempt is counted before its password or code is checked (``begin_attempt``), in a transaction that holds the
+run's row (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the project's ``IMMEDIATE`` transactions take the one
+write lock), so parallel guesses are counted one after another and at most ``LOGIN_MAX_FAILURES`` of a run reach the
+check. A check that passes gives its attempt back (``attempt_passed``): only failures count, and a check still in
+flight counts as one until it passes. A failure that finds the run full locks the address (``record_failure``); a
+complete sign-in ends the run (``record_success``).
 """
 
 import hashlib
-import time
+from datetime import timedelta
 
-from django.core.cache import caches
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from oauth.errors import TooManyAttempts
+from oauth.models import SignInAttempts
 from project.conf import ubi_settings
 
 
-def _keys(email: str) -> tuple[str, str, str]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    return f"sign-in-failures:{digest}", f"sign-in-failures-since:{digest}", f"sign-in-locked:{digest}"
+def _digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def _cache():
-    return caches["shared"]
+def begin_attempt(email: str) -> None:
+    """Count one attempt for ``email``. Raises ``TooManyAttempts`` (with the seconds left) while the address is
+    locked, or when failures and checks in flight already fill the run (``LOGIN_MAX_FAILURES``)."""
+    now = timezone.now()
+    window = timedelta(seconds=ubi_settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    with transaction.atomic():
+        run, created = SignInAttempts.objects.select_for_update().get_or_create(
+            digest=_digest(email), defaults={"run_started": now}
+        )
+        if run.locked_until is not None and run.locked_until > now:
+            raise TooManyAttempts(retry_after=(run.locked_until - now).total_seconds())
+        if run.locked_until is not None or run.run_started + window <= now:  # a lock ended, or the window did
+            run.attempts, run.run_started, run.locked_until = 0, now, None
+        if run.attempts >= ubi_settings.LOGIN_MAX_FAILURES:
+            # Not counted: never checked. The checks in flight lock the address, or give their attempts back,
+            # within a moment.
+            raise TooManyAttempts(retry_after=1)
+        run.attempts += 1
+        run.save()
+    if created:
+        _forget_finished_runs(now, window)
 
 
-def check_not_locked(email: str) -> None:
-    """Raise ``TooManyAttempts`` (with the seconds left) while ``email`` is in its cooling-off period."""
-    *_counters, locked = _keys(email)
-    locked_until = _cache().get(locked)
-    if locked_until is not None and locked_until > time.time():
-        raise TooManyAttempts(retry_after=locked_until - time.time())
+def attempt_passed(email: str) -> None:
+    """The password or code of an attempt was right: it is not a failure."""
+    SignInAttempts.objects.filter(digest=_digest(email), attempts__gt=0).update(attempts=F("attempts") - 1)
 
 
 def record_failure(email: str) -> None:
-    """Count one failure; the one that reaches the limit starts the cooling-off period.
-
-    A run of failures starts with its first one and lasts the window. The times are compared here rather than left
-    to the cache's expiry alone, so that every cache backend (and a test moving the clock) agrees on them.
-    """
-    failures, since, locked = _keys(email)
-    cache, window, now = _cache(), ubi_settings.LOGIN_FAILURE_WINDOW_SECONDS, time.time()
-    started = cache.get(since)
-    if started is None or now - started >= window:
-        cache.set_many({since: now, failures: 0}, timeout=window)
-    try:
-        count = cache.incr(failures)  # atomic on Redis: parallel guesses are all counted
-    except ValueError:  # expired between the two calls
-        cache.set(failures, count := 1, timeout=window)
-    if count >= ubi_settings.LOGIN_MAX_FAILURES:
-        lockout = ubi_settings.LOGIN_LOCKOUT_SECONDS
-        cache.set(locked, now + lockout, timeout=lockout)
-        cache.delete_many([failures, since])
+    """The password or code of an attempt was wrong. With the run full, the address is locked for
+    ``LOGIN_LOCKOUT_SECONDS``; its next attempt after that starts a new run."""
+    lock = timezone.now() + timedelta(seconds=ubi_settings.LOGIN_LOCKOUT_SECONDS)
+    SignInAttempts.objects.filter(
+        digest=_digest(email), locked_until__isnull=True, attempts__gte=ubi_settings.LOGIN_MAX_FAILURES
+    ).update(locked_until=lock, attempts=0)
 
 
 def record_success(email: str) -> None:
     """A complete sign-in ends the run of failures: only consecutive ones count."""
-    failures, since, _locked = _keys(email)
-    _cache().delete_many([failures, since])
+    SignInAttempts.objects.filter(digest=_digest(email)).delete()
+
+
+def _forget_finished_runs(now, window: timedelta) -> None:
+    """Runs whose window and lock are both over hold nothing: addresses tried once, by anyone, do not pile up."""
+    SignInAttempts.objects.filter(
+        Q(locked_until__lte=now) | Q(locked_until__isnull=True, run_started__lte=now - window)
+    ).delete()

@@ -31,13 +31,14 @@ def check_password(*, email: str, password: str, request=None) -> User:
     """First step. Raises ``TooManyAttempts`` while the account is locked, even for the right password, and
     ``InvalidCredentials`` (counted) for an unknown, inactive or wrong one."""
     email = email.strip().lower()
-    lockout.check_not_locked(email)
     check_password_allowed(email)
+    lockout.begin_attempt(email)  # before the password hash, so parallel guesses cannot outrun the count
     # A NUL byte cannot be in an address, and PostgreSQL refuses it in a query instead of finding no one.
     user = None if "\x00" in email else authenticate(request, username=email, password=password)
     if user is None:
         lockout.record_failure(email)
         raise InvalidCredentials()
+    lockout.attempt_passed(email)
     return user
 
 
@@ -76,12 +77,13 @@ def check_second_factor(user: User, *, otp_code: str | None) -> None:
     """
     if not user.has_totp:
         return
-    lockout.check_not_locked(user.email)
     if not otp_code:
         raise OtpRequired()
+    lockout.begin_attempt(user.email)
     if not services.totp_verify(user, code=otp_code):
         lockout.record_failure(user.email)
         raise InvalidCredentials()
+    lockout.attempt_passed(user.email)
 
 
 def finish_sso_sign_in(user: User) -> User:

@@ -1,24 +1,60 @@
 """Revoked access tokens, as every server process sees them.
 
-A bearer check never reads the database, so deleting a token's row is not enough to stop it: the token's checksum
-also goes into the ``shared`` cache until the token would have expired anyway. That cache is Redis in production
-(every process, every machine) and a file cache on one machine without Redis; either way one lookup per call.
+A bearer check does not read the token's row, so deleting it is not enough to stop the token: its checksum also
+goes into the ``RevokedToken`` table until the token would have expired anyway, in the transaction that deletes the
+row. The table is the only record; a cache that loses an entry cannot bring a token back.
+
+Each process keeps the checksums it has read from the table, and reads the new rows (by ``id``, from the last it
+read) when the revocation generation in the ``shared`` cache is not the one it read them under. Every revocation
+gives a new generation once it commits, so every process reads it before its next bearer check: one cache lookup
+per check, and a query only after a revocation. A generation missing from the cache (evicted, flushed, a Redis
+restarted) counts as a new one, so losing it costs a query, never a revocation.
+
+Reading by ``id`` needs the rows to become visible in ``id`` order. SQLite has one writer at a time; on PostgreSQL,
+ids are handed out before commit, so a revocation locks the table against other writers until it commits (readers
+are not blocked). Rows of expired tokens are deleted after a revocation, at most once a minute per process.
 
 Every path that ends an access token deletes its row (django-oauth-toolkit's ``revoke()``, refresh-token rotation
 and family revocation, the admin, deactivating a client or user), so one ``post_delete`` receiver catches them all.
 """
 
-from datetime import datetime
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import caches
+from django.db import connection, transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model, revoke_access_token
 
 from accounts import audit
 from accounts.models import AuditEvent
+from oauth.models import RevokedToken
 from oauth.tokens import token_checksum
 
-KEY_PREFIX = "revoked:"
+GENERATION_KEY = "revocations:generation"
+# Kept past the token's expiry: a process whose clock is behind still takes the token for live.
+CLOCK_SKEW = timedelta(seconds=60)
+# How often a process drops the expired checksums it holds (they cannot match a live token, only take memory).
+FORGET_EXPIRED_SECONDS = 60
+# How often a process deletes expired rows: a revocation of each of a client's thousand tokens needs it once.
+PURGE_EVERY = timedelta(minutes=1)
+
+
+class _Read:
+    """What this process has read from the table, and under which generation."""
+
+    def __init__(self):
+        self.expiry_by_digest: dict[str, float] = {}
+        self.last_id = 0
+        self.generation: str | None = None
+        self.forgotten_at = time.monotonic()
+
+
+_read = _Read()
+_reading = threading.Lock()
+_purged_at = datetime.min.replace(tzinfo=UTC)
 
 
 def _cache():
@@ -26,13 +62,54 @@ def _cache():
 
 
 def revoke_checksum(checksum: str, *, expires: datetime) -> None:
-    ttl = int((expires - timezone.now()).total_seconds()) + 60  # outlive clock skew between processes
-    if ttl > 0 and checksum:
-        _cache().set(KEY_PREFIX + checksum, 1, timeout=ttl)
+    """Record the token of ``checksum`` as revoked until ``expires``, in the current transaction; the other
+    processes learn of it once that commits."""
+    if not checksum or expires + CLOCK_SKEW <= timezone.now():
+        return
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {RevokedToken._meta.db_table} IN EXCLUSIVE MODE")
+        RevokedToken.objects.create(digest=checksum, expires=expires + CLOCK_SKEW)
+        transaction.on_commit(_committed)
+
+
+def _committed() -> None:
+    global _purged_at
+    _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    now = timezone.now()
+    if now - _purged_at >= PURGE_EVERY:  # threads racing here both delete the same rows: harmless
+        _purged_at = now
+        RevokedToken.objects.filter(expires__lt=now).delete()
 
 
 def is_revoked(checksum: str) -> bool:
-    return _cache().get(KEY_PREFIX + checksum) is not None
+    generation = _cache().get(GENERATION_KEY)
+    if generation is None or generation != _read.generation:
+        _read_new_rows(generation)
+    return checksum in _read.expiry_by_digest
+
+
+def _read_new_rows(generation: str | None) -> None:
+    """Read the rows committed since the last read. The generation is read first, so the rows are at least as new
+    as the generation they are kept under."""
+    with _reading:
+        if generation is not None and generation == _read.generation:
+            return  # another thread read them meanwhile
+        if generation is None:
+            _cache().add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+            generation = _cache().get(GENERATION_KEY)
+        rows = RevokedToken.objects.filter(id__gt=_read.last_id).order_by("id").values_list("id", "digest", "expires")
+        last_id = _read.last_id
+        for last_id, digest, expires in rows:
+            _read.expiry_by_digest[digest] = expires.timestamp()
+        if not connection.in_atomic_block:  # a transaction's own rows may yet roll back, and SQLite reuse their ids
+            _read.last_id = last_id
+        _read.generation = generation
+        if time.monotonic() - _read.forgotten_at >= FORGET_EXPIRED_SECONDS:
+            now = time.time()
+            _read.expiry_by_digest = {digest: at for digest, at in _read.expiry_by_digest.items() if at > now}
+            _read.forgotten_at = time.monotonic()
 
 
 def access_token_deleted(sender, instance, **kwargs):

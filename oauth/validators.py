@@ -119,10 +119,11 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
 
     def _redeem_code(self, request):
         # Deleting the grant is the claim: of two concurrent exchanges one deletes it, the other deletes nothing.
+        # The loser's revocation waits until its transaction has rolled back (``save_bearer_token``), which would
+        # otherwise undo it.
         deleted, _ = Grant.objects.filter(code=request.code, application=request.client).delete()
         if not deleted:
-            self._revoke_tokens_of_redeemed_code(request.code)
-            raise InvalidCode()
+            raise CodeRedeemedMeanwhile()
 
     def _revoke_tokens_of_redeemed_code(self, code):
         family = redeemed_codes.token_family(code)
@@ -203,7 +204,11 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         round trips to the database of a client's token request. Every other grant keeps that transaction."""
         if request.grant_type == "client_credentials" and "refresh_token" not in token:
             return self._save_bearer_token(token, request, *args, **kwargs)
-        return super().save_bearer_token(token, request, *args, **kwargs)
+        try:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        except CodeRedeemedMeanwhile:
+            self._revoke_tokens_of_redeemed_code(request.code)
+            raise InvalidCode() from None
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         """Save the tokens, consuming the code or refresh token that buys them. For those grants this runs inside
@@ -222,6 +227,10 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             request, refresh_token_code, access_token, previous_refresh_token
         )
         return request.issued_refresh_token
+
+
+class CodeRedeemedMeanwhile(InvalidCode):
+    """A concurrent exchange redeemed the code between its validation and this one's claim."""
 
 
 def _family_start(token) -> datetime:

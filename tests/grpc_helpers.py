@@ -6,6 +6,7 @@ The server's worker threads open their own database connections, so every test t
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,13 @@ def rejected(call, *args, **kwargs) -> grpc.RpcError:
     return raised.value
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on, for a server started in another process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def wait_until_serving(target: str, *, timeout: float = 30, credentials=None) -> None:
     """Block until the server at ``target`` answers its health check ``SERVING``."""
     channel = grpc.secure_channel(target, credentials) if credentials else grpc.insecure_channel(target)
@@ -94,8 +102,8 @@ def wait_until_serving(target: str, *, timeout: float = 30, credentials=None) ->
 class ServerProcess:
     """``manage.py grpcserver`` as an operator starts it, on the test database."""
 
-    def __init__(self, *arguments: str):
-        env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
+    def __init__(self, *arguments: str, env: dict[str, str] | None = None):
+        env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "grpcserver", *arguments],
             cwd=PROJECT,
@@ -130,11 +138,12 @@ def database_url() -> str:
 
 @pytest.fixture
 def server_process(transactional_db):
-    """Starts ``manage.py grpcserver`` with the given arguments; kills whatever is left at the end of the test."""
+    """Starts ``manage.py grpcserver`` with the given arguments (and ``env`` over this process's environment);
+    kills whatever is left at the end of the test."""
     started = []
 
-    def start(*arguments: str) -> ServerProcess:
-        started.append(ServerProcess(*arguments))
+    def start(*arguments: str, env: dict[str, str] | None = None) -> ServerProcess:
+        started.append(ServerProcess(*arguments, env=env))
         return started[-1]
 
     yield start

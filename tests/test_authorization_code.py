@@ -1,5 +1,6 @@
 """The authorization-code flow with PKCE, driven by a real OAuth client library and a browser filling the pages."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -257,3 +258,44 @@ def test_metadata_announces_the_flows(live_server):
     assert metadata["response_types_supported"] == ["code"]
     assert set(metadata["grant_types_supported"]) == {"authorization_code", "client_credentials", "password", "refresh_token"}
     assert "none" in metadata["token_endpoint_auth_methods_supported"]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="the race is decided by PostgreSQL's row locks; SQLite runs one writer at a time, so there is no race",
+)
+def test_two_concurrent_exchanges_of_one_code_revoke_what_the_winner_issued(
+    live_server, people_client, user, monkeypatch
+):
+    """Both exchanges pass ``validate_code`` and reach the claim together (a barrier inside the server proves it):
+    one wins, the other is ``invalid_code``, and the loser's revocation of the winner's tokens survives the
+    rollback of the loser's own transaction (RFC 6749 §4.1.2)."""
+    from oauth.validators import OAuth2Validator
+
+    at_claim = threading.Barrier(2, timeout=30)
+    redeem = OAuth2Validator._redeem_code
+
+    def redeem_together(self, request):
+        at_claim.wait()
+        return redeem(self, request)
+
+    monkeypatch.setattr(OAuth2Validator, "_redeem_code", redeem_together)
+    verifier, challenge = pkce_pair()
+    code = authorization_code(live_server, people_client, user, code_challenge=challenge)
+    answers = []
+    racers = [
+        threading.Thread(target=lambda: answers.append(exchange(live_server, people_client, code, verifier)))
+        for _ in range(2)
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+
+    assert sorted(answer.status_code for answer in answers) == [200, 400], [answer.text for answer in answers]
+    winner = next(answer.json() for answer in answers if answer.status_code == 200)
+    loser = next(answer for answer in answers if answer.status_code == 400)
+    assert error_of(loser) == (400, "invalid_code")
+    assert me_status(live_server, winner["access_token"]) == 401
+    assert error_of(refresh(live_server, people_client, winner["refresh_token"])) == (400, "invalid_grant")

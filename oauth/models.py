@@ -1,0 +1,44 @@
+"""What the authorization server must remember beyond a cache: the shared cache may drop any entry (the embedded
+default's file cache culls a third of itself when full, a Redis may be flushed or restarted), and none of these may
+be forgotten while it matters. Each row is kept only as long as that, then purged (see each module)."""
+
+from django.db import models
+
+
+class RevokedToken(models.Model):
+    """An access token ended before its expiry (``oauth.revocation``): the SHA-256 of the token, until it would
+    have expired anyway. Processes load the rows by ``id``, in the order they were committed."""
+
+    digest = models.CharField(max_length=64)
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"revoked token #{self.pk}"
+
+
+class SignInAttempts(models.Model):
+    """The run of sign-in attempts of one address (``oauth.lockout``), known account or not: counted before the
+    password or code is checked, and forgotten by a success, by the end of the window, or after a lock."""
+
+    digest = models.CharField(max_length=64, primary_key=True)  # SHA-256 of the normalised address
+    attempts = models.PositiveIntegerField(default=0)
+    run_started = models.DateTimeField(db_index=True)
+    locked_until = models.DateTimeField(null=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "sign-in attempts"
+
+    def __str__(self):
+        return f"sign-in attempts {self.digest[:12]}"
+
+
+class RedeemedCode(models.Model):
+    """An authorization code already exchanged (``oauth.redeemed_codes``): the SHA-256 of the code and the
+    refresh-token family its exchange started, for as long as that family can live."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    token_family = models.UUIDField()
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"redeemed code {self.digest[:12]}"
