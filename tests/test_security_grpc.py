@@ -187,27 +187,29 @@ def test_a_stream_that_runs_too_long_ends(start_grpc_server, settings, org, rele
     assert not Event.objects.exists()
 
 
-def test_a_principals_third_concurrent_stream_is_refused_while_another_principals_is_served(
-    start_grpc_server, org, server_reads, release
+@pytest.mark.parametrize(("threads", "allowed"), [(4, 2), (2, 1)])
+def test_a_principals_stream_past_its_share_is_refused_while_another_principals_is_served(
+    start_grpc_server, org, server_reads, release, threads, allowed
 ):
     """Issue 16, finding 6: a principal holds at most ``GRPC_MAX_STREAMS_PER_PRINCIPAL`` (2) streams of a process at
-    once; its third is RESOURCE_EXHAUSTED with RetryInfo (a rate limit), and another principal streams meanwhile."""
-    stub = stub_for(start_grpc_server(threads=4))
+    once, and never all of its threads (one of two); one more is RESOURCE_EXHAUSTED with RetryInfo (a rate limit),
+    and another principal streams meanwhile."""
+    stub = stub_for(start_grpc_server(threads=threads))
     greedy, other = metadata_with_roles(org, WRITER), metadata_with_roles(org, WRITER)
-    read = [server_reads(f"held-{n}") for n in range(2)]
+    read = [server_reads(f"held-{n}") for n in range(allowed)]
     held = [
         stub.TrackEvents.future(held_stream([message_of(make_event(action_name=f"held-{n}"))], release), metadata=greedy)
-        for n in range(2)
+        for n in range(allowed)
     ]
-    assert all(event.wait(ANSWER_SECONDS) for event in read), "both streams are being served"
-    third = rejected(stub.TrackEvents, iter([message_of(make_event())]), metadata=greedy, timeout=ANSWER_SECONDS)
+    assert all(event.wait(ANSWER_SECONDS) for event in read), "the streams allowed are being served"
+    refused = rejected(stub.TrackEvents, iter([message_of(make_event())]), metadata=greedy, timeout=ANSWER_SECONDS)
     served = stub.TrackEvents(iter([message_of(make_event())]), metadata=other, timeout=ANSWER_SECONDS)
     release.set()
     assert all(len(future.result(timeout=ANSWER_SECONDS).event_ids) == 1 for future in held)
-    assert third.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert retry_delay_seconds(third) == 1
+    assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert retry_delay_seconds(refused) == 1
     assert len(served.event_ids) == 1
-    assert Event.objects.count() == 3
+    assert Event.objects.count() == allowed + 1
 
 
 def non_loopback_address() -> str | None:
