@@ -13,7 +13,8 @@ from google.protobuf.message import DecodeError
 
 from grpc_api.generated import user_behavior_insights_service_pb2
 from grpc_api.status import status_for
-from grpc_api.streams import StreamReader, StreamSlots, check_message_size
+from grpc_api.streams import StreamReader, StreamSlots
+from insights.validation import check_request_size
 from project import ratelimit
 from project.errors import InvalidInput
 from oauth.principals import Principal, principal_from_bearer
@@ -121,7 +122,7 @@ class RequestInterceptor(_BehaviourInterceptor):
         else:
 
             def with_parsed(request, context):
-                check_message_size(len(request))
+                check_request_size(len(request))
                 return behaviour(parsed(request), context)
 
         return handler._replace(request_deserializer=None, **{kind: with_parsed})

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from insights.validation import check_request_size
 from oauth.principals import Principal
 from project.conf import ubi_settings
 from project.errors import DomainError, PayloadTooLarge, RateLimited
@@ -38,13 +39,6 @@ class StreamTimeout(DomainError):
     code = "stream_timeout"
     title = "The stream took longer than this server allows."
     http_status = 504
-
-
-def check_message_size(size: int) -> None:
-    """``PayloadTooLarge`` for a message of more than ``MAX_REQUEST_BYTES``."""
-    limit = ubi_settings.MAX_REQUEST_BYTES
-    if size > limit:
-        raise PayloadTooLarge(f"A message is larger than {limit} bytes.")
 
 
 class StreamReader:
@@ -99,7 +93,7 @@ class StreamReader:
         total = 0
         try:
             for data in self._requests:
-                check_message_size(len(data))
+                check_request_size(len(data))
                 total += len(data)
                 if total > limit:
                     raise PayloadTooLarge(f"A stream is larger than {limit} bytes.")
