@@ -1,6 +1,7 @@
-"""Server interceptors of ``UserBehaviorInsightsService``: who is calling, and errors as statuses.
+"""Server interceptors of ``UserBehaviorInsightsService``: who is calling, how its request is read, and errors as
+statuses.
 
-Both wrap the behaviour of the service's method handlers, so their work runs on the worker thread of the call
+They wrap the behaviour of the service's method handlers, so their work runs on the worker thread of the call
 (``intercept_service`` itself runs on the server's one polling thread). Health and reflection pass untouched: they
 answer without a token.
 """
@@ -12,6 +13,8 @@ from google.protobuf.message import DecodeError
 
 from grpc_api.generated import user_behavior_insights_service_pb2
 from grpc_api.status import status_for
+from grpc_api.streams import StreamReader, StreamSlots
+from insights.validation import check_request_size
 from project import ratelimit
 from project.errors import InvalidInput
 from oauth.principals import Principal, principal_from_bearer
@@ -86,13 +89,18 @@ class ErrorInterceptor(_BehaviourInterceptor):
         return answered
 
 
-class MalformedRequestInterceptor(_BehaviourInterceptor):
-    """Bytes that are not the method's request message are ``INVALID_ARGUMENT``, as malformed JSON is 400 over REST.
+class RequestInterceptor(_BehaviourInterceptor):
+    """How a request is read, after authentication (an anonymous caller learns only that it is one): each message
+    at most ``MAX_REQUEST_BYTES``, then parsed; a stream through a ``StreamReader`` (its limits and timeouts), while
+    its principal holds one of the server's ``StreamSlots``.
 
+    Bytes that are not the method's request message are ``INVALID_ARGUMENT``, as malformed JSON is 400 over REST.
     grpc parses a request before any behaviour runs and answers ``INTERNAL`` when it cannot, a status the error
-    table keeps for faults of ours. So grpc hands the raw bytes on (no deserializer), and the behaviour parses them:
-    after authentication, so an anonymous caller learns only that it is one.
+    table keeps for faults of ours. So grpc hands the raw bytes on (no deserializer), and the behaviour parses them.
     """
+
+    def __init__(self, stream_slots: StreamSlots):
+        self._stream_slots = stream_slots
 
     def adapt(self, handler):
         parse = handler.request_deserializer
@@ -105,14 +113,16 @@ class MalformedRequestInterceptor(_BehaviourInterceptor):
 
         kind = _behaviour_kind(handler)
         behaviour = getattr(handler, kind)
-        if handler.request_streaming:  # each message as it is read
+        if handler.request_streaming:
 
             def with_parsed(requests, context):
-                return behaviour(map(parsed, requests), context)
+                with self._stream_slots.held(current_principal()):
+                    return behaviour(StreamReader(requests, parsed), context)
 
         else:
 
             def with_parsed(request, context):
+                check_request_size(len(request))
                 return behaviour(parsed(request), context)
 
         return handler._replace(request_deserializer=None, **{kind: with_parsed})
@@ -125,5 +135,7 @@ def bearer_token(metadata) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-# The first interceptor is the outermost: errors from authentication and parsing are mapped too.
-SERVER_INTERCEPTORS = (ErrorInterceptor(), AuthInterceptor(), MalformedRequestInterceptor())
+def server_interceptors(*, threads: int) -> tuple[grpc.ServerInterceptor, ...]:
+    """The interceptors of a server of ``threads`` worker threads. The first is the outermost: errors from
+    authentication and reading are mapped too."""
+    return (ErrorInterceptor(), AuthInterceptor(), RequestInterceptor(StreamSlots.for_threads(threads)))

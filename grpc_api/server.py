@@ -14,7 +14,7 @@ from django.db import connections
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
-from grpc_api.interceptors import SERVER_INTERCEPTORS, SERVICE_NAME
+from grpc_api.interceptors import SERVICE_NAME, server_interceptors
 from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
 from grpc_api.shutdown import receive_stop_signals, wait_for_stop
@@ -24,6 +24,10 @@ from project.warmup import settle
 logger = logging.getLogger(__name__)
 
 HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+# grpc's own limit of a received message, in ``MAX_REQUEST_BYTES``. Up to it, our check answers a message over
+# ``MAX_REQUEST_BYTES`` (OUT_OF_RANGE, naming the limit: grpc_api.streams). Past it, grpc refuses the message from
+# its length alone, reading none of it, with the one code it has for that (RESOURCE_EXHAUSTED).
+RECEIVE_LIMIT_FACTOR = 2
 
 
 def create_server(
@@ -37,12 +41,18 @@ def create_server(
     """A server bound to ``address``, not started yet, and the port it bound (``HOST:0`` picks a free one).
 
     TLS when ``certificate_chain`` and ``private_key`` (PEM) are given. ``reuse_port`` lets other processes bind
-    the same port; off, a port already in use is an error instead of a silent share.
+    the same port; off, a port already in use is an error instead of a silent share. The request limits in
+    ``settings.UBI`` that grpc enforces itself (``RECEIVE_LIMIT_FACTOR``) and the streams a principal may hold
+    (``grpc_api.streams.StreamSlots``) are read here, once.
     """
+    threads = threads or ubi_settings.GRPC_THREADS
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=threads or ubi_settings.GRPC_THREADS, thread_name_prefix="grpc"),
-        interceptors=SERVER_INTERCEPTORS,
-        options=[("grpc.so_reuseport", int(reuse_port))],
+        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc"),
+        interceptors=server_interceptors(threads=threads),
+        options=[
+            ("grpc.so_reuseport", int(reuse_port)),
+            ("grpc.max_receive_message_length", RECEIVE_LIMIT_FACTOR * ubi_settings.MAX_REQUEST_BYTES),
+        ],
     )
     user_behavior_insights_service_pb2_grpc.add_UserBehaviorInsightsServiceServicer_to_server(
         UserBehaviorInsightsService.as_servicer(), server

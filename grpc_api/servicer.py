@@ -7,21 +7,18 @@ every call in Django's request_started/request_finished signals, so database con
 for an HTTP request.
 """
 
-import re
+import itertools
+from collections.abc import Iterator
 
-from django.db import transaction
 from django_grpc_framework.services import Service
 
 from grpc_api import convert
 from grpc_api.generated import user_behavior_insights_service_pb2 as messages
 from grpc_api.interceptors import current_principal
 from insights import selectors, services
-from project.conf import ubi_settings
-from project.errors import InvalidInput, PayloadTooLarge
 
 # REST's filter names are Python keywords, awkward as generated attributes; the protos say from_time and to_time.
 _REST_FILTER_NAMES = {"from_time": "from", "to_time": "to"}
-_BATCH_INDEX = re.compile(r"^\[(\d+)\]")
 
 
 class UserBehaviorInsightsService(Service):
@@ -34,25 +31,7 @@ class UserBehaviorInsightsService(Service):
         return messages.TrackQueryResponse(query_id=query_id)
 
     def TrackEvents(self, request_iterator, context):
-        """The whole stream, all or nothing, in batches of ``MAX_EVENTS_PER_REQUEST`` inside one transaction.
-
-        The stream is read to its end before the first write, so a slow client never holds a write transaction.
-        Every invalid event is named, by its position in the stream.
-        """
-        principal = current_principal()
-        events = _received_events(request_iterator)
-        batch_size = ubi_settings.MAX_EVENTS_PER_REQUEST
-        event_ids, errors = [], {}
-        with transaction.atomic():
-            # At least one call, even for an empty stream: the service says what an empty batch is.
-            for start in range(0, max(len(events), 1), batch_size):
-                try:
-                    event_ids += services.track_events(principal, events=events[start : start + batch_size])
-                except InvalidInput as exc:
-                    # Validated before stored, so the transaction is intact: go on, to name every invalid event.
-                    errors.update(_offset_batch_errors(exc.errors, start))
-            if errors:
-                raise InvalidInput(errors)  # and roll back the batches stored so far
+        event_ids = services.track_event_stream(current_principal(), events=_stream_events(request_iterator))
         return messages.TrackEventsResponse(event_ids=event_ids)
 
     def ListQueries(self, request, context):
@@ -72,22 +51,11 @@ class UserBehaviorInsightsService(Service):
         return _page_response(messages.ListEventsResponse(), page)
 
 
-def _received_events(request_iterator) -> list[dict]:
-    events = []
-    limit = ubi_settings.MAX_EVENTS_PER_STREAM
-    for message in request_iterator:
-        if len(events) + len(message.events) > limit:
-            raise PayloadTooLarge(f"A TrackEvents stream carries at most {limit} events.")
-        events += [convert.message_to_dict(event, f"[{index}]") for index, event in enumerate(message.events, len(events))]
-    return events
-
-
-def _offset_batch_errors(errors: dict[str, list[str]], start: int) -> dict[str, list[str]]:
-    """The service keys a batch's errors ``[i].field``; in the stream, that event is ``[start + i]``."""
-    return {
-        _BATCH_INDEX.sub(lambda match: f"[{start + int(match.group(1))}]", name): texts
-        for name, texts in errors.items()
-    }
+def _stream_events(request_iterator) -> Iterator[dict]:
+    """The events of a TrackEvents stream, converted as the service takes them; a conversion error names the event
+    by its position in the stream."""
+    events = itertools.chain.from_iterable(message.events for message in request_iterator)
+    return (convert.message_to_dict(event, f"[{index}]") for index, event in enumerate(events))
 
 
 def _list_arguments(request) -> dict:

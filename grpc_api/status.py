@@ -14,15 +14,17 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from grpc_api.streams import StreamTimeout
 from project import errors
 
 logger = logging.getLogger(__name__)
 
 CODES = {
     errors.InvalidInput: code_pb2.INVALID_ARGUMENT,
-    # gRPC's own RESOURCE_EXHAUSTED means "slow down" in this API (reference, Errors): more events than one call
-    # may carry is outside the valid range instead, which no retry fixes.
+    # gRPC's own RESOURCE_EXHAUSTED means "slow down" in this API (reference, Errors): more bytes or events than a
+    # message or a stream may carry is outside the valid range instead, which no retry fixes.
     errors.PayloadTooLarge: code_pb2.OUT_OF_RANGE,
+    StreamTimeout: code_pb2.DEADLINE_EXCEEDED,
     errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
     errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
     errors.NotFound: code_pb2.NOT_FOUND,

@@ -12,8 +12,10 @@ once its insert has collided: a first attempt costs the insert alone.
 
 import contextlib
 import hashlib
+import itertools
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,12 +24,14 @@ from insights import bulk, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
 from project import jsontext
-from project.errors import Conflict
+from project.conf import ubi_settings
+from project.errors import Conflict, InvalidInput, PayloadTooLarge
 
 WRITE_ROLE = "insights:write"
 # After a collision, a concurrent request may insert the same identifier between our check and our insert;
 # checking again once then finds its row, so a second attempt always settles it.
 _ATTEMPTS = 2
+_BATCH_INDEX = re.compile(r"^\[(\d+)\]")
 
 
 def track_query(principal: Principal, *, query: dict) -> str:
@@ -77,6 +81,45 @@ def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
     """
     _require_writer(principal)
     return _track(principal, validation.clean_events(events))
+
+
+def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[str]:
+    """Track a stream of UBI events, all or nothing, and return their ``event_id``\\ s in the order received.
+
+    The role is checked before the first event is taken from ``events``: a caller without ``insights:write`` costs
+    nothing of its stream. ``events`` is then read to its end before the first write, so a slow sender never holds
+    a write transaction; past ``MAX_EVENTS_PER_STREAM`` events it is read no further (``PayloadTooLarge``). An
+    error ``events`` raises while it is read (a protocol's limit, say) ends the call, storing nothing. The events
+    are then tracked in batches of ``MAX_EVENTS_PER_REQUEST``, each as ``track_events`` tracks one, inside one
+    transaction. ``InvalidInput`` names every invalid event by its position in the stream, ``"[i].field"``; an
+    empty stream is invalid as an empty batch is.
+    """
+    _require_writer(principal)
+    limit = ubi_settings.MAX_EVENTS_PER_STREAM
+    received = list(itertools.islice(events, limit + 1))
+    if len(received) > limit:
+        raise PayloadTooLarge(f"A stream carries at most {limit} events.")
+    maintenance.refuse_writes()  # again: the switch may have been flipped while the stream was read
+    batch_size = ubi_settings.MAX_EVENTS_PER_REQUEST
+    event_ids, errors = [], validation.Errors()
+    with transaction.atomic():
+        # At least one batch, even for an empty stream: validation says what an empty batch is.
+        for start in range(0, max(len(received), 1), batch_size):
+            try:
+                event_ids += _track(principal, validation.clean_events(received[start : start + batch_size]))
+            except InvalidInput as exc:
+                # Validated before stored, so the transaction is intact: go on, to name every invalid event.
+                errors.update(_offset_batch_errors(exc.errors, start))
+        errors.raise_if_any()  # and roll back the batches stored so far
+    return event_ids
+
+
+def _offset_batch_errors(errors: dict[str, list[str]], start: int) -> dict[str, list[str]]:
+    """A batch's errors are keyed ``[i].field``; in the stream, that event is ``[start + i]``."""
+    return {
+        _BATCH_INDEX.sub(lambda match: f"[{start + int(match.group(1))}]", name): texts
+        for name, texts in errors.items()
+    }
 
 
 def _require_writer(principal: Principal) -> None:

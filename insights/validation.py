@@ -6,8 +6,8 @@ with the leniencies the README lists where the published schema is defective: ``
 object whose ``ordinal``/``xy`` are well typed when present (its ``oneOf`` rejects ``{}`` and both together), and
 ``object`` needs no ``object_id`` (the published sample has none).
 
-On top of the schema, what the store needs (README, "Limits"): nesting at most ``MAX_JSON_DEPTH`` levels, finite
-numbers, no U+0000 or unpaired surrogates in strings, timestamps that are an instant between years 1 and 9999.
+On top of the schema, what the store needs (README, "Limits"): requests of at most ``MAX_REQUEST_BYTES``, nesting at
+most ``MAX_JSON_DEPTH`` levels, finite numbers, no U+0000 or unpaired surrogates in strings, timestamps that are an instant between years 1 and 9999.
 
 Errors are keyed by input name (``"action_name"``, ``"event_attributes.position.ordinal"``), prefixed by the
 item's index in a batch (``"[3].action_name"``); ``""`` is the whole request.
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import orjson
 
 from project.conf import ubi_settings
-from project.errors import InvalidInput
+from project.errors import InvalidInput, PayloadTooLarge
 
 # maxLength of every string field, from the 1.3.0 schemas (None: the schema sets none). ``event_id`` is ours.
 QUERY_STRINGS = {
@@ -75,6 +75,13 @@ class Errors(dict):
     def raise_if_any(self) -> None:
         if self:
             raise InvalidInput(dict(self))
+
+
+def check_request_size(size: int) -> None:
+    """``PayloadTooLarge`` for a request, a REST body or a gRPC message, of more than ``MAX_REQUEST_BYTES``."""
+    limit = ubi_settings.MAX_REQUEST_BYTES
+    if size > limit:
+        raise PayloadTooLarge(f"The request is larger than {limit} bytes.")
 
 
 def clean_query(document) -> Cleaned:

@@ -11,18 +11,27 @@ from django.core.signals import setting_changed
 DEFAULTS = {
     # Ingestion limits (README, "Limits").
     "MAX_EVENTS_PER_REQUEST": 1000,
-    # A gRPC TrackEvents stream is read whole before it is stored all or nothing, so this bounds its memory.
-    "MAX_EVENTS_PER_STREAM": 100_000,
+    # A REST body, and each gRPC message (its serialized bytes: free-form strings and attributes count).
     "MAX_REQUEST_BYTES": 8 * 1024 * 1024,
+    # A gRPC TrackEvents stream is read whole before it is stored all or nothing: these bound its memory.
+    "MAX_EVENTS_PER_STREAM": 100_000,
+    "MAX_STREAM_BYTES": 64 * 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
     # Pagination of every list endpoint and RPC.
     "DEFAULT_PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
     # gRPC server. Calls are mostly Python on the CPU, so threads beyond a few only queue for the GIL: 4 a process
     # served more unary calls (by a tenth, with a lower p99) and streamed events than 8 or 16 did (bench/grpc_load.py).
-    "GRPC_ADDRESS": "[::]:50051",
+    # This machine only, unless told otherwise (README, "gRPC API").
+    "GRPC_ADDRESS": "127.0.0.1:50051",
     "GRPC_THREADS": 4,
     "GRPC_GRACE_SECONDS": 10,
+    # A TrackEvents stream holds a thread until its last message (grpc_api/streams.py): it ends DEADLINE_EXCEEDED
+    # after this long without a message, or this long after its start. Each principal holds at most this many
+    # streams of a process at once, and never all of its threads (RESOURCE_EXHAUSTED past it); None: no limit.
+    "GRPC_STREAM_IDLE_SECONDS": 30,
+    "GRPC_STREAM_MAX_SECONDS": 600,
+    "GRPC_MAX_STREAMS_PER_PRINCIPAL": 2,
     # Sign-in (oauth/login.py): after LOGIN_MAX_FAILURES consecutive failures for one account within
     # LOGIN_FAILURE_WINDOW_SECONDS, that account is refused for LOGIN_LOCKOUT_SECONDS, even with the right password.
     "LOGIN_MAX_FAILURES": 5,

@@ -276,6 +276,7 @@ def _rate(value):
 _UBI_FROM_ENVIRONMENT = {
     "GRPC_ADDRESS": str,
     "GRPC_THREADS": int,
+    "GRPC_MAX_STREAMS_PER_PRINCIPAL": lambda value: None if value.strip().lower() == "off" else int(value),
     "RATE_LIMIT_CLIENT": _rate,
     "RATE_LIMIT_USER": _rate,
     "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,

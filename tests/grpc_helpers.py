@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import grpc
@@ -26,15 +27,30 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def grpc_address(transactional_db, monkeypatch):
-    """``127.0.0.1:PORT`` of an in-process server, stopped at the end of the test."""
+def start_grpc_server(transactional_db, monkeypatch):
+    """``start_grpc_server(threads=4)`` starts an in-process server and returns its ``127.0.0.1:PORT``; every server
+    started is stopped at the end of the test. A server takes its thread count and receive limit when it starts:
+    change ``settings.UBI`` first."""
     # Each call closes its worker thread's connection at its end (request_finished), so no connection outlives
     # the test and the test database can be flushed and dropped.
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
-    server, port = create_server("127.0.0.1:0", threads=4)
-    server.start()
-    yield f"127.0.0.1:{port}"
-    server.stop(None)
+    servers = []
+
+    def start(*, threads: int = 4) -> str:
+        server, port = create_server("127.0.0.1:0", threads=threads)
+        server.start()
+        servers.append(server)
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.stop(None)
+
+
+@pytest.fixture
+def grpc_address(start_grpc_server):
+    """``127.0.0.1:PORT`` of an in-process server, stopped at the end of the test."""
+    return start_grpc_server()
 
 
 @pytest.fixture
@@ -74,6 +90,22 @@ def field_violations(error: grpc.RpcError) -> dict[str, list[str]]:
         for violation in bad_request.field_violations:
             violations.setdefault(violation.field, []).append(violation.description)
     return violations
+
+
+def held_stream(messages, release: threading.Event):
+    """A request stream that sends ``messages``, then nothing until ``release`` is set: a client that idles, or
+    that has more to send. (At most a minute, so that a test that fails leaves no thread behind for long.)"""
+    yield from messages
+    release.wait(60)
+
+
+def retry_delay_seconds(error: grpc.RpcError) -> int | None:
+    """The ``google.rpc.RetryInfo`` delay of an error, in seconds; None without one."""
+    for detail in rpc_status.from_call(error).details:
+        retry_info = error_details_pb2.RetryInfo()
+        if detail.Unpack(retry_info):
+            return retry_info.retry_delay.seconds
+    return None
 
 
 def rejected(call, *args, **kwargs) -> grpc.RpcError:

@@ -143,6 +143,8 @@ class Deployment:
             "GRPC_ADDRESS": self.grpc,
             "WEB_CONCURRENCY": "1",
             "GRPC_PROCESSES": "1",
+            # One client carries every load thread's streams and the slow one: more than one caller may hold.
+            "GRPC_MAX_STREAMS_PER_PRINCIPAL": "off",
             "PYTHONUNBUFFERED": "1",
         }
         self.manage("migrate", "--noinput", "-v0")

@@ -20,6 +20,7 @@ GRPC_CODES = {
     413: {grpc.StatusCode.OUT_OF_RANGE},
     429: {grpc.StatusCode.RESOURCE_EXHAUSTED},
     503: {grpc.StatusCode.UNAVAILABLE},
+    504: {grpc.StatusCode.DEADLINE_EXCEEDED},
 }
 CONSTRUCTOR_ARGUMENTS = {
     errors.InvalidInput: {"errors": {"user_query": ["user_query is required."]}},

@@ -6,8 +6,8 @@ import json
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
+from insights.validation import check_request_size
 from project.conf import ubi_settings
-from project.errors import PayloadTooLarge
 
 
 class LimitedJSONParser(BaseParser):
@@ -27,11 +27,10 @@ class LimitedJSONParser(BaseParser):
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
         declared = int(declared) if declared and declared.isdigit() else None
-        if declared is not None and declared > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit} bytes.")  # refused before reading it
+        if declared is not None:
+            check_request_size(declared)  # refused before reading it
         body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+        check_request_size(len(body))
         if declared is not None and len(body) < declared:
             raise ParseError(f"JSON parse error - the body ended after {len(body)} of its {declared} bytes.")
         try:

@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--address", default=ubi_settings.GRPC_ADDRESS, help="HOST:PORT to listen on (default: %(default)s)"
+            "--address",
+            default=ubi_settings.GRPC_ADDRESS,
+            help="HOST:PORT to listen on (default: %(default)s; 0.0.0.0:PORT or [::]:PORT serves other machines too)",
         )
         parser.add_argument(
             "--processes", type=int, default=1, help="server processes sharing the port with SO_REUSEPORT (default: 1)"
