@@ -37,7 +37,16 @@ from oauth.models import RevokedToken, SignInAttempts
 from project.conf import ubi_settings
 from tests import factories
 from tests.grpc_helpers import bearer_metadata, free_port, rejected, wait_until_serving
-from tests.oauth_client import PASSWORD, authorization_code, error_of, me_status, password_grant, pkce_pair, post_token
+from tests.oauth_client import (
+    PASSWORD,
+    REDIRECT_URI,
+    authorization_code,
+    error_of,
+    me_status,
+    password_grant,
+    pkce_pair,
+    post_token,
+)
 
 # A safety net for the waits on conditions below: a broken server fails the test instead of hanging it.
 WAIT_SECONDS = 60
@@ -123,8 +132,9 @@ def test_a_code_used_twice_after_an_eviction_still_revokes_what_it_issued(live_s
     verifier, challenge = pkce_pair()
     code = authorization_code(live_server, people_client, user, code_challenge=challenge)
     exchange = {"client_id": people_client.client_id, "grant_type": "authorization_code", "code": code,
-                "redirect_uri": "http://app.example/callback", "code_verifier": verifier}
+                "redirect_uri": REDIRECT_URI, "code_verifier": verifier}
     first = post_token(live_server, **exchange).json()
+    assert me_status(live_server, first["access_token"]) == 200
 
     evict(live_server, people_client)
 
