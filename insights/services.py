@@ -23,7 +23,7 @@ from django.utils import timezone
 from insights import bulk, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
-from project import jsontext
+from insights import jsontext
 from project.conf import ubi_settings
 from project.errors import Conflict, InvalidInput, PayloadTooLarge
 

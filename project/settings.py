@@ -45,12 +45,13 @@ INSTALLED_APPS = [
     "accounts",
     "oauth",
     "insights",
+    "rest_api",
     "grpc_api",
 ]
 
 MIDDLEWARE = [
     # First, so that it sees each response last and frees the request's objects without the cyclic collector.
-    "project.request_cycles.RequestCyclesMiddleware",
+    "runtime.request_cycles.RequestCyclesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -124,8 +125,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # once (revoked tokens, rate-limit counters): Redis in production, a file cache on one machine without it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    # One connection pool per process, whatever the context of the call (project/cache.py says why).
-    _redis = {"BACKEND": "project.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
+    # One connection pool per process, whatever the context of the call (runtime/cache.py says why).
+    _redis = {"BACKEND": "runtime.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
     CACHES = {
         "default": {**_redis, "KEY_PREFIX": "ubi"},
         "shared": {**_redis, "KEY_PREFIX": "ubi-shared"},
@@ -138,7 +139,7 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "shared-cache"),
         },
-        # Rate-limit counters (project/ratelimit.py): without Redis, each process counts its own calls in memory.
+        # Rate-limit counters (oauth/throttling.py): without Redis, each process counts its own calls in memory.
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
     }
 
@@ -202,12 +203,12 @@ OAUTH_AUDIENCE = os.environ.get("OAUTH_AUDIENCE", "ubi-api")
 
 # --- REST framework -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth.authentication.BearerAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_api.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "project.problems.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["oauth.authentication.PrincipalRateThrottle"],
+    "EXCEPTION_HANDLER": "rest_api.problems.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_api.throttling.PrincipalRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -222,7 +223,7 @@ SPECTACULAR_SETTINGS = {
     # Every operation that takes a bearer token documents its 401 problem details.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "insights.api.openapi.document_unauthenticated",
+        "rest_api.openapi.document_unauthenticated",
     ],
     # The reference page keeps a pasted token across reloads.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},

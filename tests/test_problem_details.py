@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 from django.urls import path
 
-from project.problems import flatten_errors
+from rest_api.problems import flatten_errors
 from project.urls import handler500  # noqa: F401  (this module serves as a URLconf with the project's handlers)
 from project.urls import urlpatterns as project_urlpatterns
 

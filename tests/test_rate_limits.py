@@ -27,7 +27,8 @@ from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from insights.models import Maintenance
-from project.ratelimit import Rate, parse_rate, source_address
+from oauth.throttling import source_address
+from project.rates import Rate, parse_rate
 from tests import factories
 from tests.conftest import Api
 from tests.grpc_helpers import bearer_metadata, rejected, wait_until_serving

@@ -23,7 +23,7 @@ import requests
 import time_machine
 from django.utils import timezone
 
-from accounts import services, sso
+from accounts import services, sso_providers
 from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import PASSWORD, authorize_path, current_code, pkce_pair, redirect_params, sign_in
@@ -86,7 +86,7 @@ def locked(user, base_url):
 
 
 def under_mandatory_sso(user, base_url):
-    sso.sso_configure(
+    sso_providers.sso_configure(
         organization=user.organization, issuer="https://login.acme.example", client_id="ubi", client_secret="s",
         domains=["acme.example"], mandatory=True,
     )
