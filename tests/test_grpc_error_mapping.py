@@ -4,6 +4,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
+from accounts import services
 from grpc_api.generated import user_behavior_insights_pb2, user_behavior_insights_service_pb2
 from grpc_api.status import INTERNAL_MESSAGE, status_for
 from project import errors
@@ -25,6 +26,7 @@ GRPC_CODES = {
 CONSTRUCTOR_ARGUMENTS = {
     errors.InvalidInput: {"errors": {"user_query": ["user_query is required."]}},
     errors.RateLimited: {"retry_after": 7},
+    services.UnknownRoles: {"missing": {"auditor"}},
 }
 
 

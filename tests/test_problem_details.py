@@ -38,7 +38,7 @@ def test_a_crash_is_a_bare_500(client, settings):
     response = client.get("/api/v1/crash")
     body = assert_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
-    assert set(body) == {"type", "title", "status"}
+    assert set(body) == {"type", "title", "status", "code"}
 
 
 @override_settings(ALLOWED_HOSTS=["example.com"])

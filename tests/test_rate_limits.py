@@ -109,10 +109,11 @@ def test_grpc_calls_past_the_limit_are_resource_exhausted_with_retry_info(org, u
     error = rejected(ubi_stub.TrackEvent, grpc_event(), metadata=metadata, timeout=30)
 
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    retry_info = error_details_pb2.RetryInfo()
-    (detail,) = rpc_status.from_call(error).details
-    assert detail.Unpack(retry_info)
+    retry_info, error_info = error_details_pb2.RetryInfo(), error_details_pb2.ErrorInfo()
+    (detail, code) = rpc_status.from_call(error).details
+    assert detail.Unpack(retry_info) and code.Unpack(error_info)
     assert retry_info.retry_delay.seconds == 50
+    assert (error_info.reason, error_info.domain) == ("rate_limited", "ubi")
     assert ("retry-after", "50") in tuple(error.trailing_metadata())
 
 
