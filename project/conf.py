@@ -21,7 +21,7 @@ DEFAULTS = {
     "DEFAULT_PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
     # gRPC server. Calls are mostly Python on the CPU, so threads beyond a few only queue for the GIL: 4 a process
-    # served more unary calls (by a tenth, with a lower p99) and streamed events than 8 or 16 did (bench/grpc_load.py).
+    # serves more unary calls and streamed events than 8 or 16 (bench/grpc_load.py; docs/performance.md).
     # This machine only, unless told otherwise (README, "gRPC API").
     "GRPC_ADDRESS": "127.0.0.1:50051",
     "GRPC_THREADS": 4,

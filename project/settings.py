@@ -88,7 +88,7 @@ DATABASES = {
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "600")),
         # Off by default: a health check is a SELECT 1 before each request's first query, a round trip per single
-        # event (without it, bench/run.py served a tenth more). A connection the database dropped (a restart) then
+        # event (its cost: docs/performance.md). A connection the database dropped (a restart) then
         # fails the one request that finds it broken (503, as every request did while the database was away), and
         # Django closes it, so the next request reconnects.
         conn_health_checks=_env_bool("DB_CONN_HEALTH_CHECKS"),
@@ -107,8 +107,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Values sent apart from the statement, by psycopg's C adapters (not quoted into it in Python), and a statement
-    # a connection has run five times prepared (PostgreSQL then skips parsing and planning it): a single event's
-    # INSERT went from about 530 to 390 µs of CPU, client and server together. Behind a pooler that cannot keep
+    # a connection has run five times prepared (PostgreSQL then skips parsing and planning it), which cuts the CPU
+    # of a single event's INSERT, client and server together (docs/performance.md). Behind a pooler that cannot keep
     # prepared statements (PgBouncer in transaction mode before 1.21), DB_PREPARED_STATEMENTS=false.
     # Added to the options the URL may give (?sslmode=require), not in their place.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
