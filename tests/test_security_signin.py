@@ -176,7 +176,7 @@ def test_prompt_login_asks_again_at_the_login_page(live_server, people_client, o
     assert next_params["client_id"] == people_client.client_id
 
 
-APPS = ("accounts", "oauth", "insights", "grpc_api", "project")
+APPS = ("accounts", "oauth", "insights", "rest_api", "grpc_api", "project", "runtime")
 
 
 def test_one_function_signs_sessions_in():
