@@ -16,8 +16,8 @@ from grpc_api.status import status_for
 from grpc_api.streams import StreamReader, StreamSlots
 from insights.validation import check_request_size
 from oauth import throttling
-from project.errors import InvalidInput
 from oauth.principals import Principal, principal_from_bearer
+from project.errors import InvalidInput
 
 SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
 _METHOD_PREFIX = f"/{SERVICE_NAME}/"

@@ -20,10 +20,9 @@ from collections.abc import Iterable, Iterator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from insights import bulk, maintenance, validation
+from insights import bulk, jsontext, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
-from insights import jsontext
 from project.conf import ubi_settings
 from project.errors import Conflict, InvalidInput, PayloadTooLarge
 

@@ -16,9 +16,9 @@ from django.core.signals import setting_changed
 
 from oauth import revocation
 from oauth.keys import ALGORITHM, verification_keys
-from project.rates import Rate, parse_rate
 from oauth.tokens import CLIENT, USER, token_checksum
 from project.errors import PermissionDenied, Unauthenticated
+from project.rates import Rate, parse_rate
 
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id", "org", "roles", "scope"]
 MAX_TOKEN_LENGTH = 4096

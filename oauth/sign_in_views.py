@@ -33,10 +33,9 @@ from django.views.generic import FormView, RedirectView
 from accounts import services, totp
 from accounts.models import User
 from accounts.sso_providers import SsoRefused
-from oauth import login, sso_sign_in
-from oauth.oauth_errors import InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired, TooManyAttempts
+from oauth import login, sso_sign_in, throttling
 from oauth.forms import LoginForm, OneTimeCodeForm
-from oauth import throttling
+from oauth.oauth_errors import InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired, TooManyAttempts
 from project.errors import RateLimited
 
 PENDING_SESSION_KEY = "oauth.sign_in_pending"

@@ -28,9 +28,9 @@ from django.http import HttpResponseRedirect
 from joserfc.errors import JoseError
 
 from accounts import sso_providers
-from accounts.sso_providers import SsoRefused
 from accounts.models import SsoProvider, User
 from accounts.sso_network import check_provider_url
+from accounts.sso_providers import SsoRefused
 
 logger = logging.getLogger(__name__)
 

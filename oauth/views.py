@@ -23,13 +23,12 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import OAuth2Error
 
 from accounts.sso_providers import SsoRefused
-from oauth import keys, login, revocation, sso_sign_in
-from oauth.oauth_errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
+from oauth import keys, login, revocation, sso_sign_in, throttling
 from oauth.forms import ConsentForm
+from oauth.oauth_errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
+from oauth.oauthlib_server import S256, Server
 from oauth.scopes import RoleScopes, user_roles
-from oauth.server import S256, Server
 from oauth.sign_in_views import LanguageMixin, sign_in_url
-from oauth import throttling
 from project.errors import RateLimited
 
 

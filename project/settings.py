@@ -175,7 +175,7 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",
     # Without it oauthlib would make refresh tokens with the JWT generator too; they are opaque random strings.
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "OAUTH2_SERVER_CLASS": "oauth.server.Server",
+    "OAUTH2_SERVER_CLASS": "oauth.oauthlib_server.Server",
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.OAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "oauth.backends.FormOrJSONOAuthLibCore",
     "SCOPES_BACKEND_CLASS": "oauth.scopes.RoleScopes",

@@ -3,8 +3,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
 
-from rest_api.serializers import EventSerializer, ProblemSerializer
 from project.conf import ubi_settings
+from rest_api.serializers import EventSerializer, ProblemSerializer
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {

@@ -4,9 +4,9 @@ import pytest
 from django.test import override_settings
 from django.urls import path
 
-from rest_api.problems import flatten_errors
 from project.urls import handler500  # noqa: F401  (this module serves as a URLconf with the project's handlers)
 from project.urls import urlpatterns as project_urlpatterns
+from rest_api.problems import flatten_errors
 
 
 def crash(request):

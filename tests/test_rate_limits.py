@@ -23,9 +23,7 @@ from grpc_status import rpc_status
 from accounts import services
 from accounts.models import AppClient, User
 from grpc_api.convert import fill_message
-from grpc_api.generated import user_behavior_insights_pb2 as ubi
-from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
-from grpc_api.generated import user_behavior_insights_service_pb2_grpc
+from grpc_api.generated import user_behavior_insights_pb2 as ubi, user_behavior_insights_service_pb2 as rpc, user_behavior_insights_service_pb2_grpc
 from insights.models import Maintenance
 from oauth.throttling import source_address
 from project.rates import Rate, parse_rate

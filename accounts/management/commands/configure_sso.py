@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 
 from accounts import sso_providers
 from accounts.audit import AuditedCommand
-from accounts.management.errors import service_errors
+from accounts.management.service_errors import service_errors
 from accounts.models import Organization
 
 

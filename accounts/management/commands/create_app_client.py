@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.audit import AuditedCommand
-from accounts.management.errors import service_errors
+from accounts.management.service_errors import service_errors
 from project.rates import parse_rate
 
 
