@@ -25,6 +25,6 @@ control_socket = str(VAR_DIR / "gunicorn.ctl")
 
 def post_worker_init(worker):
     # The application is loaded in each worker (no preload): settle it there, before its first request.
-    from project.warmup import settle
+    from runtime.warmup import settle
 
     settle()

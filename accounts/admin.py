@@ -12,7 +12,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 
-from accounts import services, sso
+from accounts import services, sso_providers
 from accounts.admin_audit import AuditedAdmin
 from accounts.admin_scope import OrganizationScopedAdmin, no_more_powerful_than
 from accounts.models import AppClient, AuditEvent, Organization, Role, SsoDomain, SsoProvider, User
@@ -214,7 +214,7 @@ class HttpsURLField(forms.URLField):
 
 
 class SsoProviderForm(forms.ModelForm):
-    # Write-only: sent to the provider, so kept encrypted (accounts.sso), and never rendered back into the page.
+    # Write-only: sent to the provider, so kept encrypted (accounts.sso_providers), and never rendered back into the page.
     client_secret = forms.CharField(
         required=False,
         strip=True,
@@ -232,7 +232,7 @@ class SsoProviderForm(forms.ModelForm):
 
     def clean_client_secret(self):
         secret = self.cleaned_data["client_secret"]
-        sso.require_client_secret(secret, provider=self.instance)
+        sso_providers.require_client_secret(secret, provider=self.instance)
         return secret
 
 
@@ -295,11 +295,11 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="Callback URL to register at the provider")
     def callback_url(self, obj):
-        return sso.callback_url()
+        return sso_providers.callback_url()
 
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("client_secret"):
-            sso.set_client_secret(obj, form.cleaned_data["client_secret"])
+            sso_providers.set_client_secret(obj, form.cleaned_data["client_secret"])
         super().save_model(request, obj, form, change)
 
 

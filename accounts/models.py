@@ -12,7 +12,8 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
 from accounts.sso_network import check_provider_url
-from project.ratelimit import validate_rate
+from project.errors import InvalidInput
+from project.rates import validate_rate
 
 RATE_LIMIT_HELP = (
     "API calls allowed, REST and gRPC together: N/s, N/min or N/h (e.g. 500/s). Empty: the default (README, "
@@ -57,7 +58,7 @@ class UserManager(BaseUserManager):
 
     def create_user(self, email, password=None, **fields):
         if not email:
-            raise ValueError("A user needs an email address.")
+            raise InvalidInput({"email": ["A user needs an email address."]})
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -239,7 +240,7 @@ class SsoProvider(models.Model):
     """An organisation's own OpenID Connect provider (reference/oauth.txt, "SSO Authentication").
 
     People whose address is in one of its domains (``SsoDomain``) sign in there instead of with a password. The
-    client secret is sent to the provider, so it cannot be hashed: it is kept encrypted (``accounts.sso``), written
+    client secret is sent to the provider, so it cannot be hashed: it is kept encrypted (``accounts.sso_providers``), written
     in the admin or by ``configure_sso`` and never shown again.
     """
 
@@ -311,7 +312,7 @@ class SsoDomain(models.Model):
 
 class SsoIdentity(models.Model):
     """A person at an identity provider, the ID token's (``iss``, ``sub``), bound to the account it signed in as
-    the first time (``accounts.sso``). Later sign-ins are matched by it, never by the address alone: someone the
+    the first time (``accounts.sso_providers``). Later sign-ins are matched by it, never by the address alone: someone the
     provider gives the same address later, under another ``sub``, does not get the account (OpenID Connect Core
     §5.7: only ``iss`` and ``sub`` identify a person). An account has one identity per issuer."""
 

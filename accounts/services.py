@@ -12,10 +12,17 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from accounts import audit, totp
 from accounts.models import AppClient, AuditEvent, Organization, Role, SsoDomain, SsoProvider, User
+from project.errors import Conflict, InvalidInput
 
 
-class UnknownRoles(ValueError):
-    pass
+class UnknownRoles(InvalidInput):
+    """Role names that no role has, refused under the input ``roles``."""
+
+    code = "unknown_roles"
+
+    def __init__(self, missing: set[str]):
+        message = f"Unknown role(s): {', '.join(sorted(missing))}"
+        super().__init__({"roles": [message]}, detail=message)
 
 
 def roles_by_name(names: list[str]) -> list[Role]:
@@ -23,7 +30,7 @@ def roles_by_name(names: list[str]) -> list[Role]:
     roles = list(Role.objects.filter(name__in=wanted))
     missing = wanted - {role.name for role in roles}
     if missing:
-        raise UnknownRoles(f"Unknown role(s): {', '.join(sorted(missing))}")
+        raise UnknownRoles(missing)
     return roles
 
 
@@ -227,7 +234,7 @@ def user_create(
     full_name: str = "",
 ) -> User:
     """A person or service account of ``organization``. ``password=None`` makes an account with no usable
-    password, one that signs in through its organisation's identity provider only (``accounts.sso``). Raises
+    password, one that signs in through its organisation's identity provider only (``accounts.sso_providers``). Raises
     ``ValidationError`` when the password fails the password validators or the email is taken, ``UnknownRoles``
     for an unknown role."""
     user = User(organization=organization, email=User.objects.normalize_email(email).lower(), full_name=full_name)
@@ -261,11 +268,11 @@ def password_change(user: User, *, new_password: str) -> None:
 def totp_begin_enrolment(user: User) -> str:
     """Give ``user`` a new, unconfirmed one-time-code secret and return it in clear, for showing once.
 
-    Nothing changes at sign-in until ``totp_confirm`` accepts a code made from it. Refused (``ValueError``) once a
+    Nothing changes at sign-in until ``totp_confirm`` accepts a code made from it. Refused (``Conflict``) once a
     second factor is confirmed: replacing it takes an administrator's ``totp_reset`` first.
     """
     if user.has_totp:
-        raise ValueError("This account already has a confirmed second factor.")
+        raise Conflict("This account already has a confirmed second factor.")
     secret = totp.new_secret()
     user.totp_secret = totp.encrypt(secret)
     user.totp_last_step = None

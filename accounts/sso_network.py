@@ -8,7 +8,7 @@ metadata address. A URL passes when it is ``https://`` and every address its hos
 loopback and link-local addresses through, and ``http://`` for a loopback address only.
 
 The check is made when the provider is configured (model validation), on the discovery document, and again before
-every request (``oauth.sso``), since a name may resolve elsewhere later.
+every request (``oauth.sso_sign_in``), since a name may resolve elsewhere later.
 """
 
 import ipaddress

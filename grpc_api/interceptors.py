@@ -15,9 +15,9 @@ from grpc_api.generated import user_behavior_insights_service_pb2
 from grpc_api.status import status_for
 from grpc_api.streams import StreamReader, StreamSlots
 from insights.validation import check_request_size
-from project import ratelimit
-from project.errors import InvalidInput
+from oauth import throttling
 from oauth.principals import Principal, principal_from_bearer
+from project.errors import InvalidInput
 
 SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
 _METHOD_PREFIX = f"/{SERVICE_NAME}/"
@@ -62,7 +62,7 @@ class AuthInterceptor(_BehaviourInterceptor):
     def wrap(self, behaviour):
         def authenticated(request, context):
             principal = principal_from_bearer(bearer_token(context.invocation_metadata()))
-            ratelimit.limit_principal(principal)
+            throttling.limit_principal(principal)
             reset_token = _principal.set(principal)
             try:
                 return behaviour(request, context)

@@ -19,7 +19,7 @@ from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
 from grpc_api.shutdown import receive_stop_signals, wait_for_stop
 from project.conf import ubi_settings
-from project.warmup import settle
+from runtime.warmup import settle
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,10 @@
-"""The project's errors as gRPC statuses: the gRPC twin of ``project/problems.py``.
+"""The project's errors as gRPC statuses: the gRPC twin of ``rest_api/problems.py``.
 
-``status_for(exc)`` is the one mapping (SPEC, "Errors: one table, two protocols"). Field errors travel as
-``google.rpc.BadRequest`` field violations keyed exactly like the REST ``errors`` object; a rate limit or an
-unavailable service carries ``google.rpc.RetryInfo`` and ``retry-after`` trailing metadata. Anything that is not a
+``status_for(exc)`` is the one mapping (SPEC, "Errors: one table, two protocols"): ``CODES``, the twin of
+``rest_api.problems.HTTP_STATUSES``. Field errors travel as ``google.rpc.BadRequest`` field violations keyed exactly
+like the REST ``errors`` object; a rate limit or an unavailable service carries ``google.rpc.RetryInfo`` and
+``retry-after`` trailing metadata. Every error status ends its details with a ``google.rpc.ErrorInfo`` whose
+``reason`` is the error's ``code`` (the problem details' ``code`` member) in the domain ``"ubi"``. Anything that is not a
 ``DomainError`` (nor, through ``errors.as_domain_error``, a database out of reach) is a fault of ours: logged,
 and answered ``INTERNAL`` with the reference's words and nothing of the exception.
 """
@@ -14,7 +16,6 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from grpc_api.streams import StreamTimeout
 from project import errors
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ CODES = {
     # gRPC's own RESOURCE_EXHAUSTED means "slow down" in this API (reference, Errors): more bytes or events than a
     # message or a stream may carry is outside the valid range instead, which no retry fixes.
     errors.PayloadTooLarge: code_pb2.OUT_OF_RANGE,
-    StreamTimeout: code_pb2.DEADLINE_EXCEEDED,
+    errors.TimedOut: code_pb2.DEADLINE_EXCEEDED,
     errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
     errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
     errors.NotFound: code_pb2.NOT_FOUND,
@@ -33,6 +34,7 @@ CODES = {
     errors.Unavailable: code_pb2.UNAVAILABLE,
 }
 INTERNAL_MESSAGE = "We've got some problem with our service. Please try again later."
+ERROR_DOMAIN = "ubi"
 
 
 def status_for(exc: Exception) -> grpc.Status:
@@ -54,18 +56,24 @@ def status_for(exc: Exception) -> grpc.Status:
 
 
 def _details(exc: errors.DomainError) -> list[any_pb2.Any]:
+    details = []
     if isinstance(exc, errors.InvalidInput):
-        detail = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=field, description=message)
-                for field, messages in exc.errors.items()
-                for message in messages
-            ]
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=field, description=message)
+                    for field, messages in exc.errors.items()
+                    for message in messages
+                ]
+            )
         )
     elif exc.retry_after:
-        detail = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=exc.retry_after))
-    else:
-        return []
+        details.append(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=exc.retry_after)))
+    details.append(error_details_pb2.ErrorInfo(reason=exc.code, domain=ERROR_DOMAIN))
+    return [_packed(detail) for detail in details]
+
+
+def _packed(detail) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(detail)
-    return [packed]
+    return packed

@@ -25,20 +25,19 @@ from contextlib import contextmanager
 from insights.validation import check_request_size
 from oauth.principals import Principal
 from project.conf import ubi_settings
-from project.errors import DomainError, PayloadTooLarge, RateLimited
+from project.errors import PayloadTooLarge, RateLimited, TimedOut
 
 # Seconds a principal refused a stream slot is told to wait: slots free as streams end, which nobody can foretell.
 STREAM_SLOT_RETRY_SECONDS = 1
 _END = object()  # the client closed its side: the stream's last message was read
 
 
-class StreamTimeout(DomainError):
+class StreamTimeout(TimedOut):
     """A stream idled, or ran, past the server's deadline for it. Only a gRPC stream can (REST reads a body whole
-    before any code runs); the HTTP status is that of DEADLINE_EXCEEDED's row in the error table."""
+    before any code runs)."""
 
     code = "stream_timeout"
     title = "The stream took longer than this server allows."
-    http_status = 504
 
 
 class StreamReader:

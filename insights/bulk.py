@@ -11,8 +11,8 @@ code. It is still one statement in the caller's transaction, so a batch stays al
 identifier still raises ``IntegrityError`` (and a lost connection ``OperationalError``), as the INSERT would.
 
 Each value is prepared for the database as ``save()`` would (``get_db_prep_save``), except text, which Django passes
-on unchanged anyway (a text value must be a ``str`` or ``None``), JSON, written as JSON text by ``project.jsontext``
-(Django's adapter and psycopg's dumper together cost a tenth of a millisecond a value, a third of a batch), and on
+on unchanged anyway (a text value must be a ``str`` or ``None``), JSON, written as JSON text by ``insights.jsontext``
+(Django's adapter and psycopg's dumper together cost a large part of a batch: docs/performance.md), and on
 PostgreSQL a ``UUID`` or an aware ``datetime``, which Django hands psycopg unchanged (``_preparer``). So a row must
 already hold what ``pre_save`` would give, which rules out ``auto_now`` fields. The auto-generated primary key is
 left to the database and not read back, since tracked documents are known by their own identifiers.
@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from django.db import connections, models, router
 
-from project import jsontext
+from insights import jsontext
 
 # Fields whose value Django sends to the database as it is.
 _TEXT_FIELDS = (models.CharField, models.TextField)

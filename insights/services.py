@@ -20,10 +20,9 @@ from collections.abc import Iterable, Iterator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from insights import bulk, maintenance, validation
+from insights import bulk, jsontext, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
-from project import jsontext
 from project.conf import ubi_settings
 from project.errors import Conflict, InvalidInput, PayloadTooLarge
 
@@ -204,7 +203,7 @@ def _new_ids(count: int) -> Iterator[str]:
 
     ``uuid4()`` makes a system call per id, and each lets go of the GIL, inviting the server's other threads to
     take it in the middle of a batch. Setting the version and variant bits of all of them at once and cutting one
-    hex string is also a third of the cost of building a ``uuid.UUID`` for each only to print it.
+    hex string is also cheaper than building a ``uuid.UUID`` for each only to print it.
     """
     raw = bytearray(os.urandom(16 * count))
     raw[6::16] = bytes(byte & 0x0F | 0x40 for byte in raw[6::16])  # version 4

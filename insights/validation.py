@@ -222,7 +222,7 @@ def storage_problem(value, depth_left: int = 0, *, check_text: bool = True) -> s
             value = value.values()
         atoms = _ATOMS if check_text else _TEXT_AND_ATOMS
         for item in value:
-            if type(item) not in atoms:  # a call per item that can have no problem was a third of the walk
+            if type(item) not in atoms:  # no call for an item that can have no problem: most items are such
                 problem = storage_problem(item, depth_left - 1, check_text=check_text)
                 if problem:
                     return problem

@@ -4,7 +4,7 @@ import json
 
 from oauth2_provider.oauth2_backends import OAuthLibCore
 
-from oauth.errors import InvalidRequest
+from oauth.oauth_errors import InvalidRequest
 
 
 def json_params(raw: bytes) -> list[tuple[str, str]]:

@@ -25,7 +25,8 @@ def signing_key_check(app_configs, **kwargs):
 
 @register()
 def rate_limit_check(app_configs, **kwargs):
-    from project.ratelimit import CACHE_ALIAS, RATE_SETTINGS, setting_rate
+    from oauth.throttling import CACHE_ALIAS, RATE_SETTINGS
+    from project.rates import setting_rate
     from project.conf import ubi_settings
 
     problems = []

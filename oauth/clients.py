@@ -1,10 +1,10 @@
 """App clients as the OAuth endpoints load them: kept per process, trusted while the clients' generation holds.
 
-Every token request loaded its client from the database, with its organisation and roles: two queries and the ORM
-machinery around them, well over half of the token endpoint's CPU, and a client that asks for a token per request
-is the load this endpoint must bear. Each process now keeps the clients it has loaded and trusts them only while
-the generation in the ``shared`` cache (Redis, or a file cache on one machine) is the one they were loaded under:
-one cache lookup instead of the queries.
+Loading a client from the database, with its organisation and roles, takes two queries and the ORM machinery
+around them, the larger part of the token endpoint's CPU (docs/performance.md), and a client that asks for a token
+per request is the load this endpoint must bear. So each process keeps the clients it has loaded and trusts them
+only while the generation in the ``shared`` cache (Redis, or a file cache on one machine) is the one they were
+loaded under: one cache lookup per token request, no query.
 
 Any change to a client, its roles, a role or an organisation gives the clients a new generation (``changed``),
 so every process loads afresh from then on; a client deactivated, deleted or given a new secret gets nothing from

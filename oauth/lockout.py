@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from oauth.errors import TooManyAttempts
 from oauth.models import SignInAttempts
+from oauth.oauth_errors import TooManyAttempts
 from project.conf import ubi_settings
 
 

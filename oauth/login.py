@@ -3,9 +3,9 @@ ways in.
 
 The password grant (``oauth.validators``) calls ``sign_in`` with everything at once; the login page
 (``oauth.sign_in_views``) first asks ``sso_provider`` whether the address signs in at its organisation's identity
-provider (then ``oauth.sso`` takes over), and otherwise calls the same steps one page at a time:
+provider (then ``oauth.sso_sign_in`` takes over), and otherwise calls the same steps one page at a time:
 ``check_password``, then ``check_second_factor`` when the account has one, then ``finish_sign_in``. Each step
-raises the error of reference/oauth.txt that it detects (``oauth.errors``), so both ways in refuse exactly alike.
+raises the error of reference/oauth.txt that it detects (``oauth.oauth_errors``), so both ways in refuse exactly alike.
 """
 
 from datetime import timedelta
@@ -13,10 +13,10 @@ from datetime import timedelta
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from accounts import services, sso
+from accounts import services, sso_providers
 from accounts.models import AppClient, SsoProvider, User
 from oauth import lockout
-from oauth.errors import AccessDenied, InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired
+from oauth.oauth_errors import AccessDenied, InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired
 
 
 def sign_in(*, email: str, password: str, otp_code: str | None, request=None) -> User:
@@ -47,9 +47,9 @@ def sso_provider(email: str) -> SsoProvider | None:
     sign-on (reference/oauth.txt, "SSO Authentication"); ``None``: it signs in with a password.
 
     Every address of such a domain goes there from the login page, known or not, except the accounts its provider
-    never signs in (``accounts.sso.provider_for_email``: administrators, other organisations' accounts).
+    never signs in (``accounts.sso_providers.provider_for_email``: administrators, other organisations' accounts).
     """
-    return sso.provider_for_email(email)  # its domain is normalised there
+    return sso_providers.provider_for_email(email)  # its domain is normalised there
 
 
 def check_password_allowed(email: str) -> None:
@@ -59,7 +59,7 @@ def check_password_allowed(email: str) -> None:
     Decided before the password is checked, so a refused password is not even a failed attempt, and the password
     grant cannot be used to guess it.
     """
-    provider = sso.provider_for_email(email)
+    provider = sso_providers.provider_for_email(email)
     if provider is None or not provider.mandatory:
         return
     service_account = User.objects.filter(

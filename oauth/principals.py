@@ -1,6 +1,6 @@
 """What a bearer token proves, and the one function that turns a token into it.
 
-REST (``oauth.authentication.BearerAuthentication``) and gRPC (``grpc_api.interceptors``) both call
+REST (``rest_api.authentication.BearerAuthentication``) and gRPC (``grpc_api.interceptors``) both call
 ``principal_from_bearer``; services then ask ``require_role``. Verification needs no database query: the JWT's
 signature and claims (once per token and process), plus one lookup in the shared revocation cache.
 """
@@ -16,9 +16,9 @@ from django.core.signals import setting_changed
 
 from oauth import revocation
 from oauth.keys import ALGORITHM, verification_keys
-from project.ratelimit import Rate, parse_rate
 from oauth.tokens import CLIENT, USER, token_checksum
 from project.errors import PermissionDenied, Unauthenticated
+from project.rates import Rate, parse_rate
 
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id", "org", "roles", "scope"]
 MAX_TOKEN_LENGTH = 4096

@@ -2,7 +2,7 @@
 
 Thin: each page runs one step of ``oauth.login`` (the rules the password grant also runs) and shows its error in
 the page's language. An address of an organisation with single sign-on leaves the login page for its identity
-provider (``oauth.sso``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``.
+provider (``oauth.sso_sign_in``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``.
 Django's session login happens only after the last step, in ``signed_in``, the one place a session is signed in;
 until then the session remembers who passed which step, for a few minutes. Every page keeps ``next`` (where the
 user was going: the authorization endpoint, or an admin page) and ``lang`` (``en`` or ``fr``, reference/oauth.txt) in
@@ -32,11 +32,10 @@ from django.views.generic import FormView, RedirectView
 
 from accounts import services, totp
 from accounts.models import User
-from accounts.sso import SsoRefused
-from oauth import login, sso
-from oauth.errors import InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired, TooManyAttempts
+from accounts.sso_providers import SsoRefused
+from oauth import login, sso_sign_in, throttling
 from oauth.forms import LoginForm, OneTimeCodeForm
-from project import ratelimit
+from oauth.oauth_errors import InvalidCredentials, OtpRequired, PasswordExpired, SsoRequired, TooManyAttempts
 from project.errors import RateLimited
 
 PENDING_SESSION_KEY = "oauth.sign_in_pending"
@@ -94,7 +93,7 @@ class SignInStep(LanguageMixin, FormView):
         """Every post counts against its source address first (``LOGIN_RATE_LIMIT_PER_ADDRESS``): one address trying
         a password on many accounts meets this limit, as one account's guesses meet the lockout."""
         try:
-            ratelimit.limit_login_address(request)
+            throttling.limit_login_address(request)
         except RateLimited as limited:
             return self.refused(self.get_form(), TooManyAttempts(limited.retry_after), message=RATE_LIMITED)
         return super().post(request, *args, **kwargs)
@@ -157,9 +156,9 @@ class LoginView(SignInStep):
         provider = login.sso_provider(email)
         if provider is not None:
             try:
-                return sso.authorize_redirect(self.request, provider, next_url=self._next_url(), login_hint=email)
-            except sso.SsoFailed as failure:
-                return self.render_to_response(self.get_context_data(form=form, error=failure.message), status=502)
+                return sso_sign_in.authorize_redirect(self.request, provider, next_url=self._next_url(), login_hint=email)
+            except SsoRefused as failure:  # the provider cannot be reached
+                return self.render_to_response(self.get_context_data(form=form, error=failure.detail), status=502)
         if not password:
             form.add_error("password", forms.Field.default_error_messages["required"])
             return self.form_invalid(form)
@@ -189,13 +188,13 @@ class SsoCallbackView(LanguageMixin, View):
     is the login page again with the reason, and nobody is signed in."""
 
     def get(self, request, *args, **kwargs):
-        pending = sso.take_pending(request)
+        pending = sso_sign_in.take_pending(request)
         if pending is None:
             return self._failed(_("This sign-in has expired or was not started here. Sign in again."), next_url="")
         try:
-            user = sso.complete(request, pending.provider)
-        except (sso.SsoFailed, SsoRefused) as failure:
-            return self._failed(failure.message, next_url=pending.next_url)
+            user = sso_sign_in.complete(request, pending.provider)
+        except SsoRefused as failure:
+            return self._failed(failure.detail, next_url=pending.next_url)
         login.finish_sso_sign_in(user)
         return signed_in(request, user, pending.next_url)
 

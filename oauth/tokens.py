@@ -27,7 +27,7 @@ def access_token_claims(*, client, user, scopes: list[str], expires_in: int) -> 
     now = int(time.time())
     org = user.organization_id if user is not None else client.organization_id
     # The principal's own rate limit rides in the token, so that checking it needs no query; without one, the
-    # default of the moment applies (project/ratelimit.py). A changed limit applies to the tokens issued after it.
+    # default of the moment applies (oauth/throttling.py). A changed limit applies to the tokens issued after it.
     rate_limit = (user if user is not None else client).rate_limit
     return {
         "iss": settings.OAUTH_ISSUER,

@@ -18,4 +18,6 @@ urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path(".well-known/oauth-authorization-server", views.authorization_server_metadata, name="metadata"),
     path(".well-known/openid-configuration", views.openid_configuration, name="openid-configuration"),
+    # project/urls.py includes these before the admin's URLs, so this one hides the admin's own login form.
+    path("admin/login/", sign_in_views.AdminLoginView.as_view(), name="admin-login"),
 ]

@@ -1,7 +1,7 @@
 """Our rules inside oauthlib's flow: django-oauth-toolkit's validator, with reference/oauth.txt's errors.
 
 django-oauth-toolkit builds it from ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``. Each method is one oauthlib hook;
-where the contract names an error, the hook raises it (``oauth.errors``) instead of returning ``False``, which
+where the contract names an error, the hook raises it (``oauth.oauth_errors``) instead of returning ``False``, which
 oauthlib would answer with its generic code. The sign-in rules themselves are in ``oauth.login``.
 """
 
@@ -10,18 +10,17 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
-from oauth2_provider import oauth2_validators
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
 from oauthlib.oauth2.rfc6749 import utils
 from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFatalError, UnauthorizedClientError
 
-from accounts import sso
+from accounts import sso_providers
 from accounts.models import AppClient, is_secure_redirect_uri
-from oauth import clients, login, redeemed_codes
-from oauth.errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
+from oauth import clients, login, redeemed_codes, throttling
+from oauth.dot_private_hooks import CodeRedeemedMeanwhile, DotPrivateHooksValidator
+from oauth.oauth_errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
 from oauth.scopes import held_scopes
 from oauth.tokens import token_checksum
-from project import ratelimit
 from project.conf import ubi_settings
 
 Grant = get_grant_model()
@@ -30,30 +29,28 @@ RefreshToken = get_refresh_token_model()
 OTP_PARAMETER = "x-otp-code"
 
 
-class OAuth2Validator(oauth2_validators.OAuth2Validator):
+class OAuth2Validator(DotPrivateHooksValidator):
     # --- Clients and redirect URIs ----------------------------------------------------------------------------
 
     def authenticate_client(self, request, *args, **kwargs):
         """A confidential client's credentials; then one token request on its rate limit (``RateLimited``)."""
         authenticated = super().authenticate_client(request, *args, **kwargs)
         if authenticated:
-            ratelimit.limit_token_client(request.client.client_id)
+            throttling.limit_token_client(request.client.client_id)
         return authenticated
 
-    def _load_application(self, client_id, request):
+    def load_client(self, client_id, request):
         """The client from this process's current copies (``oauth.clients``), not a query per token request."""
-        if not request.client:
-            try:
-                request.client = clients.get(client_id)
-            except ValueError:  # a client_id the database cannot hold (NUL): super() answers it as unknown
-                pass
-        return super()._load_application(client_id, request)
+        try:
+            request.client = clients.get(client_id)
+        except ValueError:  # a client_id the database cannot hold (NUL): django-oauth-toolkit answers it as unknown
+            pass
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):
         """A public client, known by its id alone; then one token request on its rate limit (``RateLimited``)."""
         authenticated = super().authenticate_client_id(client_id, request, *args, **kwargs)
         if authenticated:
-            ratelimit.limit_token_client(request.client.client_id)
+            throttling.limit_token_client(request.client.client_id)
         return authenticated
 
     def validate_client_id(self, client_id, request, *args, **kwargs):
@@ -119,7 +116,7 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
 
     def _redeem_code(self, request):
         # Deleting the grant is the claim: of two concurrent exchanges one deletes it, the other deletes nothing.
-        # The loser's revocation waits until its transaction has rolled back (``save_bearer_token``), which would
+        # The loser's revocation waits until its transaction has rolled back (``grant_lost_race``), which would
         # otherwise undo it.
         deleted, _ = Grant.objects.filter(code=request.code, application=request.client).delete()
         if not deleted:
@@ -196,41 +193,20 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         if claimed is None:
             raise InvalidGrantError(description="The refresh token has already been used.")
 
-    # --- Saving tokens ------------------------------------------------------------------------------------------
+    # --- Saving tokens (oauth.dot_private_hooks calls these) -----------------------------------------------------
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        """An access token that comes alone (client credentials: no code, no refresh token) is one ``INSERT``,
-        atomic by itself; django-oauth-toolkit's transaction around it added BEGIN and COMMIT, two of the three
-        round trips to the database of a client's token request. Every other grant keeps that transaction."""
-        if request.grant_type == "client_credentials" and "refresh_token" not in token:
-            return self._save_bearer_token(token, request, *args, **kwargs)
-        try:
-            return super().save_bearer_token(token, request, *args, **kwargs)
-        except CodeRedeemedMeanwhile:
-            self._revoke_tokens_of_redeemed_code(request.code)
-            raise InvalidCode() from None
-
-    def _save_bearer_token(self, token, request, *args, **kwargs):
-        """Save the tokens, consuming the code or refresh token that buys them. For those grants this runs inside
-        ``save_bearer_token``'s transaction, so the code or refresh token is consumed exactly when its tokens are
-        saved."""
+    def consume_grant(self, request):
         if request.grant_type == "authorization_code":
             self._redeem_code(request)
         elif request.grant_type == "refresh_token":
             self._claim_refresh_token(request)
-        super()._save_bearer_token(token, request, *args, **kwargs)
+
+    def tokens_saved(self, token, request):
         if request.grant_type == "authorization_code":
             redeemed_codes.remember(request.code, token_family=request.issued_refresh_token.token_family)
 
-    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
-        request.issued_refresh_token = super()._create_refresh_token(
-            request, refresh_token_code, access_token, previous_refresh_token
-        )
-        return request.issued_refresh_token
-
-
-class CodeRedeemedMeanwhile(InvalidCode):
-    """A concurrent exchange redeemed the code between its validation and this one's claim."""
+    def grant_lost_race(self, request):
+        self._revoke_tokens_of_redeemed_code(request.code)
 
 
 def _family_start(token) -> datetime:
@@ -259,7 +235,7 @@ def _check_user_may_refresh(user, client, *, signed_in: datetime) -> None:
     try:
         login.check_password_allowed(user.email)
     except SsoRequired:
-        if signed_in <= sso.provider_for_email(user.email).updated:
+        if signed_in <= sso_providers.provider_for_email(user.email).updated:
             raise InvalidGrantError(
                 description="This organisation signs in through its identity provider: sign in there."
             ) from None

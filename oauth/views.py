@@ -1,4 +1,4 @@
-"""The authorization server's HTTP endpoints: authorize, token, revocation, discovery and keys; and ``/api/v1/me``.
+"""The authorization server's HTTP endpoints: authorize, token, revocation, discovery and keys.
 
 The sign-in pages the authorization endpoint sends people to are in ``oauth.sign_in_views``.
 """
@@ -14,7 +14,6 @@ from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import extend_schema, extend_schema_field
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
@@ -22,17 +21,14 @@ from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import OAuth2Error
-from rest_framework import serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from oauth import keys, login, revocation, sso
-from oauth.errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
+from accounts.sso_providers import SsoRefused
+from oauth import keys, login, revocation, sso_sign_in, throttling
 from oauth.forms import ConsentForm
+from oauth.oauth_errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
+from oauth.oauthlib_server import S256, Server
 from oauth.scopes import RoleScopes, user_roles
-from oauth.server import S256, Server
 from oauth.sign_in_views import LanguageMixin, sign_in_url
-from project import ratelimit
 from project.errors import RateLimited
 
 
@@ -64,7 +60,7 @@ class TokenView(OAuthLibMixin, View):
 
     def post(self, request, *args, **kwargs):
         try:
-            ratelimit.limit_token_address(request)
+            throttling.limit_token_address(request)
             _url, headers, body, status = self.create_token_response(request)
         except OAuth2Error as error:
             return oauth_error_response(error)
@@ -93,11 +89,11 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
         provider = login.sso_provider(self.request.GET.get("login_hint", ""))
         if provider is not None:
             try:
-                return sso.authorize_redirect(
+                return sso_sign_in.authorize_redirect(
                     self.request, provider, next_url=self.request.get_full_path(),
                     login_hint=self.request.GET["login_hint"],
                 )
-            except sso.SsoFailed:
+            except SsoRefused:
                 pass  # the login page, which shows why when the address is submitted
         return redirect_to_login(self.request.get_full_path(), sign_in_url(self.request), "next")
 
@@ -196,31 +192,3 @@ def _metadata(request) -> dict:
         "token_endpoint_auth_signing_alg_values_supported": [keys.ALGORITHM],
         "service_documentation": request.build_absolute_uri("/api/v1/docs"),
     }
-
-
-class MeSerializer(serializers.Serializer):
-    """What ``GET /api/v1/me`` answers: a principal as its token proves it."""
-
-    type = serializers.ChoiceField(source="kind", choices=["client", "user"])
-    id = serializers.CharField(help_text="The client_id of an app client, the id of a user.")
-    organization = serializers.UUIDField(source="org_id")
-    client_id = serializers.CharField(help_text="The client the token was issued to.")
-    roles = serializers.SerializerMethodField()
-    scope = serializers.CharField()
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_roles(self, principal) -> list[str]:
-        return sorted(principal.roles)
-
-
-class MeView(APIView):
-    """``GET /api/v1/me``: the caller's principal, as its bearer token proves it."""
-
-    @extend_schema(
-        operation_id="me",
-        summary="Who the bearer token speaks for",
-        description="Any valid bearer token: its principal, organisation, roles and scope.",
-        responses={200: MeSerializer},
-    )
-    def get(self, request):
-        return Response(MeSerializer(request.user).data)

@@ -21,7 +21,7 @@ DEFAULTS = {
     "DEFAULT_PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
     # gRPC server. Calls are mostly Python on the CPU, so threads beyond a few only queue for the GIL: 4 a process
-    # served more unary calls (by a tenth, with a lower p99) and streamed events than 8 or 16 did (bench/grpc_load.py).
+    # serves more unary calls and streamed events than 8 or 16 (bench/grpc_load.py; docs/performance.md).
     # This machine only, unless told otherwise (README, "gRPC API").
     "GRPC_ADDRESS": "127.0.0.1:50051",
     "GRPC_THREADS": 4,
@@ -47,7 +47,7 @@ DEFAULTS = {
     # On, private, loopback and link-local addresses are allowed too, and http:// for a loopback address: for a
     # provider on this machine (development, tests) or inside the company network.
     "SSO_ALLOW_PRIVATE_NETWORKS": False,
-    # Rate limits (project/ratelimit.py): "N/s", "N/min" or "N/h" in fixed windows; None turns one off. API calls
+    # Rate limits (oauth/throttling.py): "N/s", "N/min" or "N/h" in fixed windows; None turns one off. API calls
     # (REST and gRPC together) per principal, unless the client or user has its own limit (admin, or
     # create_app_client --rate-limit). A client's default carries a busy site's tracking traffic (86 million calls
     # a day, each up to 1000 events); a person's calls are reads and dashboards.

@@ -1,7 +1,9 @@
 """The project's error hierarchy: services raise these, and each protocol maps them once.
 
-``project/problems.py`` turns them into RFC 9457 problem details for REST; ``grpc_api/status.py`` turns them into
-gRPC status codes. Each class carries what both need: a stable ``code``, a human ``title``, the HTTP status.
+``rest_api/problems.py`` turns them into RFC 9457 problem details for REST (its ``HTTP_STATUSES`` table);
+``grpc_api/status.py`` turns them into gRPC statuses (its ``CODES`` table). Each class carries what both need: a
+stable ``code``, which both protocols emit (the problem's ``code`` member, ``google.rpc.ErrorInfo.reason``), and a
+human ``title``. A subclass is answered as its nearest ancestor in each table.
 ``as_domain_error`` is where both protocols first look, so the few errors of others that mean something to the
 caller (the database out of reach) are answered alike.
 """
@@ -18,7 +20,6 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     code = "error"
     title = "The request could not be processed."
-    http_status = 500
     # Seconds after which the caller may try again, when that is known: both protocols then say so.
     retry_after: int | None = None
 
@@ -34,7 +35,6 @@ class InvalidInput(DomainError):
 
     code = "invalid_input"
     title = "One or more validation errors occurred."
-    http_status = 400
 
     def __init__(self, errors: dict[str, list[str]], detail: str | None = None):
         self.errors = errors
@@ -44,40 +44,41 @@ class InvalidInput(DomainError):
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     title = "The request is larger than this server accepts."
-    http_status = 413
 
 
 class Unauthenticated(DomainError):
     code = "unauthenticated"
     title = "Your request does not have valid authentication credentials for the operation."
-    http_status = 401
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
     title = "Your request is not authorized to perform the operation."
-    http_status = 403
 
 
 class NotFound(DomainError):
     code = "not_found"
     title = "Not Found."
-    http_status = 404
 
 
 class Conflict(DomainError):
     code = "conflict"
     title = "Your request conflicted with another operation."
-    http_status = 409
 
 
 class RateLimited(DomainError):
     code = "rate_limited"
     title = "You're making too many requests at once. Slow down!"
-    http_status = 429
 
     def __init__(self, retry_after: int, detail: str | None = None):
         super().__init__(detail, retry_after=retry_after)
+
+
+class TimedOut(DomainError):
+    """The caller took longer than the server allows (a gRPC stream idle or running past its deadline)."""
+
+    code = "timed_out"
+    title = "The request took longer than this server allows."
 
 
 class Unavailable(DomainError):
@@ -85,7 +86,6 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     title = "We're temporarily offline for maintenance. Please try again later."
-    http_status = 503
 
 
 def as_domain_error(exc: BaseException | None) -> DomainError | None:

@@ -45,12 +45,13 @@ INSTALLED_APPS = [
     "accounts",
     "oauth",
     "insights",
+    "rest_api",
     "grpc_api",
 ]
 
 MIDDLEWARE = [
     # First, so that it sees each response last and frees the request's objects without the cyclic collector.
-    "project.request_cycles.RequestCyclesMiddleware",
+    "runtime.request_cycles.RequestCyclesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,7 +88,7 @@ DATABASES = {
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "600")),
         # Off by default: a health check is a SELECT 1 before each request's first query, a round trip per single
-        # event (without it, bench/run.py served a tenth more). A connection the database dropped (a restart) then
+        # event (its cost: docs/performance.md). A connection the database dropped (a restart) then
         # fails the one request that finds it broken (503, as every request did while the database was away), and
         # Django closes it, so the next request reconnects.
         conn_health_checks=_env_bool("DB_CONN_HEALTH_CHECKS"),
@@ -106,8 +107,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Values sent apart from the statement, by psycopg's C adapters (not quoted into it in Python), and a statement
-    # a connection has run five times prepared (PostgreSQL then skips parsing and planning it): a single event's
-    # INSERT went from about 530 to 390 µs of CPU, client and server together. Behind a pooler that cannot keep
+    # a connection has run five times prepared (PostgreSQL then skips parsing and planning it), which cuts the CPU
+    # of a single event's INSERT, client and server together (docs/performance.md). Behind a pooler that cannot keep
     # prepared statements (PgBouncer in transaction mode before 1.21), DB_PREPARED_STATEMENTS=false.
     # Added to the options the URL may give (?sslmode=require), not in their place.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -124,8 +125,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # once (revoked tokens, rate-limit counters): Redis in production, a file cache on one machine without it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    # One connection pool per process, whatever the context of the call (project/cache.py says why).
-    _redis = {"BACKEND": "project.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
+    # One connection pool per process, whatever the context of the call (runtime/cache.py says why).
+    _redis = {"BACKEND": "runtime.cache.SharedPoolRedisCache", "LOCATION": REDIS_URL}
     CACHES = {
         "default": {**_redis, "KEY_PREFIX": "ubi"},
         "shared": {**_redis, "KEY_PREFIX": "ubi-shared"},
@@ -138,7 +139,7 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "shared-cache"),
         },
-        # Rate-limit counters (project/ratelimit.py): without Redis, each process counts its own calls in memory.
+        # Rate-limit counters (oauth/throttling.py): without Redis, each process counts its own calls in memory.
         "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
     }
 
@@ -174,7 +175,7 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_GENERATOR": "oauth.tokens.signed_access_token",
     # Without it oauthlib would make refresh tokens with the JWT generator too; they are opaque random strings.
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "OAUTH2_SERVER_CLASS": "oauth.server.Server",
+    "OAUTH2_SERVER_CLASS": "oauth.oauthlib_server.Server",
     "OAUTH2_VALIDATOR_CLASS": "oauth.validators.OAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "oauth.backends.FormOrJSONOAuthLibCore",
     "SCOPES_BACKEND_CLASS": "oauth.scopes.RoleScopes",
@@ -202,12 +203,12 @@ OAUTH_AUDIENCE = os.environ.get("OAUTH_AUDIENCE", "ubi-api")
 
 # --- REST framework -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth.authentication.BearerAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_api.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "project.problems.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["oauth.authentication.PrincipalRateThrottle"],
+    "EXCEPTION_HANDLER": "rest_api.problems.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_api.throttling.PrincipalRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -222,7 +223,7 @@ SPECTACULAR_SETTINGS = {
     # Every operation that takes a bearer token documents its 401 problem details.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "insights.api.openapi.document_unauthenticated",
+        "rest_api.openapi.document_unauthenticated",
     ],
     # The reference page keeps a pasted token across reloads.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},

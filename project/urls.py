@@ -1,23 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
-
-from oauth.sign_in_views import AdminLoginView
-from oauth.views import MeView
 
 urlpatterns = [
+    # Before the admin's URLs: oauth.urls holds /admin/login/, which hides the admin's own login form, since
+    # administrators sign in at the project's login page, with its checks.
     path("", include("oauth.urls")),
-    # Before the admin's own URLs, which it hides: administrators sign in at the project's login page, with its checks.
-    path("admin/login/", AdminLoginView.as_view()),
     path("admin/", admin.site.urls),
-    path("api/v1/me", MeView.as_view(), name="me"),
-    path("api/v1/", include("insights.urls")),
-    # The OpenAPI document and the API reference page (Swagger UI, its assets served from the sidecar package).
-    path("api/v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
-    path("api/v1/docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("api/v1/", include("rest_api.urls")),
 ]
 
-handler400 = "project.problems.handler400"
-handler403 = "project.problems.handler403"
-handler404 = "project.problems.handler404"
-handler500 = "project.problems.handler500"
+handler400 = "rest_api.problems.handler400"
+handler403 = "rest_api.problems.handler403"
+handler404 = "rest_api.problems.handler404"
+handler500 = "rest_api.problems.handler500"

@@ -82,9 +82,10 @@ def metadata_with_roles(org, roles) -> tuple:
 def field_violations(error: grpc.RpcError) -> dict[str, list[str]]:
     """The ``google.rpc.BadRequest`` of an ``INVALID_ARGUMENT`` error, shaped like the REST ``errors`` object."""
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
-    status = rpc_status.from_call(error)
+    *details, error_info = rpc_status.from_call(error).details
+    assert error_info.Is(error_details_pb2.ErrorInfo.DESCRIPTOR), error_info.type_url
     violations = {}
-    for detail in status.details:
+    for detail in details:
         bad_request = error_details_pb2.BadRequest()
         assert detail.Unpack(bad_request), detail.type_url
         for violation in bad_request.field_violations:

@@ -31,7 +31,7 @@ import pytest
 import requests
 from django.core.wsgi import get_wsgi_application
 
-from accounts import sso
+from accounts import sso_providers
 from accounts.models import SsoProvider
 from oauth.validators import OAuth2Validator
 from tests import factories
@@ -260,7 +260,7 @@ def platform_for_sso(settings, live_server, monkeypatch):
 @pytest.fixture
 def acme(org, idp) -> SsoProvider:
     """``org`` (the company) signs in at ``idp`` for acme.example; new people get insights:read."""
-    return sso.sso_configure(
+    return sso_providers.sso_configure(
         organization=org,
         issuer=idp.url,
         client_id=idp.client_id,

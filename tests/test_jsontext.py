@@ -1,4 +1,4 @@
-"""``project.jsontext``: orjson's speed, and byte for byte the canonical form fingerprints have always had.
+"""``insights.jsontext``: orjson's speed, and byte for byte the canonical form fingerprints have always had.
 
 Hypothesis draws documents of every JSON kind a validated document may hold (integers beyond 64 bits, numbers
 below 1e-4 in size, control characters, astral-plane names), deterministically, so CI sees the same ones every run.
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from project import jsontext
+from insights import jsontext
 
 
 def standard_canonical(document) -> bytes:

@@ -4,9 +4,9 @@ import pytest
 from django.test import override_settings
 from django.urls import path
 
-from project.problems import flatten_errors
 from project.urls import handler500  # noqa: F401  (this module serves as a URLconf with the project's handlers)
 from project.urls import urlpatterns as project_urlpatterns
+from rest_api.problems import flatten_errors
 
 
 def crash(request):
@@ -38,7 +38,7 @@ def test_a_crash_is_a_bare_500(client, settings):
     response = client.get("/api/v1/crash")
     body = assert_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
-    assert set(body) == {"type", "title", "status"}
+    assert set(body) == {"type", "title", "status", "code"}
 
 
 @override_settings(ALLOWED_HOSTS=["example.com"])

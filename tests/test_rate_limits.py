@@ -23,11 +23,10 @@ from grpc_status import rpc_status
 from accounts import services
 from accounts.models import AppClient, User
 from grpc_api.convert import fill_message
-from grpc_api.generated import user_behavior_insights_pb2 as ubi
-from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
-from grpc_api.generated import user_behavior_insights_service_pb2_grpc
+from grpc_api.generated import user_behavior_insights_pb2 as ubi, user_behavior_insights_service_pb2 as rpc, user_behavior_insights_service_pb2_grpc
 from insights.models import Maintenance
-from project.ratelimit import Rate, parse_rate, source_address
+from oauth.throttling import source_address
+from project.rates import Rate, parse_rate
 from tests import factories
 from tests.conftest import Api
 from tests.grpc_helpers import bearer_metadata, rejected, wait_until_serving
@@ -108,10 +107,11 @@ def test_grpc_calls_past_the_limit_are_resource_exhausted_with_retry_info(org, u
     error = rejected(ubi_stub.TrackEvent, grpc_event(), metadata=metadata, timeout=30)
 
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    retry_info = error_details_pb2.RetryInfo()
-    (detail,) = rpc_status.from_call(error).details
-    assert detail.Unpack(retry_info)
+    retry_info, error_info = error_details_pb2.RetryInfo(), error_details_pb2.ErrorInfo()
+    (detail, code) = rpc_status.from_call(error).details
+    assert detail.Unpack(retry_info) and code.Unpack(error_info)
     assert retry_info.retry_delay.seconds == 50
+    assert (error_info.reason, error_info.domain) == ("rate_limited", "ubi")
     assert ("retry-after", "50") in tuple(error.trailing_metadata())
 
 

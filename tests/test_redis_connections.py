@@ -4,7 +4,7 @@ import pytest
 import redis
 
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
-from project.cache import SharedPoolRedisCache
+from runtime.cache import SharedPoolRedisCache
 
 
 def test_cache_objects_with_the_same_servers_share_one_client():

@@ -1,5 +1,5 @@
 """A served request's objects are freed by reference counting, not left to the cyclic collector
-(``project.request_cycles``): on the paths where the volume is, tracking and tokens, nothing is left in a cycle.
+(``runtime.request_cycles``): on the paths where the volume is, tracking and tokens, nothing is left in a cycle.
 
 The live server runs in this process, so the collector seen here is the one that serves the requests. With
 ``DEBUG_SAVEALL`` the collector keeps what it finds unreachable in ``gc.garbage`` instead of freeing it.
@@ -14,7 +14,7 @@ from django.http import HttpResponseBase, StreamingHttpResponse
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from project.request_cycles import RequestCyclesMiddleware
+from runtime.request_cycles import RequestCyclesMiddleware
 
 REQUESTS = 20
 REQUEST_OBJECTS = (WSGIRequest, Request, HttpResponseBase, APIView)

@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from accounts import services, sso
+from accounts import services, sso_providers
 from accounts.models import SsoDomain, User
 from tests import factories
 from tests.oauth_client import error_of, me_status, password_grant, post_token, refresh
@@ -290,7 +290,7 @@ def with_new_domain(form: dict, domain: str) -> dict:
 
 @pytest.fixture
 def provider(org):
-    return sso.sso_configure(
+    return sso_providers.sso_configure(
         organization=org, issuer="https://login.acme.example", client_id="ubi", client_secret="s",
         domains=["acme.example"],
     )
@@ -338,7 +338,7 @@ def test_staff_cannot_change_their_providers_issuer(live_server, org, provider):
     assert saved.status_code == 302, saved.text[:2000]
     provider.refresh_from_db()
     assert provider.issuer == "https://login.acme.example"
-    assert (provider.client_id, sso.client_secret(provider)) == ("ubi", "s")
+    assert (provider.client_id, sso_providers.client_secret(provider)) == ("ubi", "s")
     assert provider.require_email_verified
     assert provider.mandatory  # the policy is theirs to set
     assert list(provider.domains.values_list("domain", flat=True)) == ["acme.example"]

@@ -23,7 +23,7 @@ import requests
 import time_machine
 from django.utils import timezone
 
-from accounts import services, sso
+from accounts import services, sso_providers
 from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import PASSWORD, authorize_path, current_code, pkce_pair, redirect_params, sign_in
@@ -86,7 +86,7 @@ def locked(user, base_url):
 
 
 def under_mandatory_sso(user, base_url):
-    sso.sso_configure(
+    sso_providers.sso_configure(
         organization=user.organization, issuer="https://login.acme.example", client_id="ubi", client_secret="s",
         domains=["acme.example"], mandatory=True,
     )
@@ -176,7 +176,7 @@ def test_prompt_login_asks_again_at_the_login_page(live_server, people_client, o
     assert next_params["client_id"] == people_client.client_id
 
 
-APPS = ("accounts", "oauth", "insights", "grpc_api", "project")
+APPS = ("accounts", "oauth", "insights", "rest_api", "grpc_api", "project", "runtime")
 
 
 def test_one_function_signs_sessions_in():

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model
 
-from accounts import services, sso
+from accounts import services, sso_providers
 from accounts.models import AppClient, AuditEvent, Role, SsoProvider, User
 from tests import factories
 from tests.browser import Browser
@@ -149,14 +149,14 @@ def test_an_expired_password_stops_refreshes(live_server, people_client, user, o
 
 
 def make_mandatory_provider(org) -> SsoProvider:
-    return sso.sso_configure(
+    return sso_providers.sso_configure(
         organization=org, issuer="https://login.acme.example", client_id="platform", client_secret="s3cret",
         domains=["acme.example"], mandatory=True,
     )
 
 
 def switch_on_later(org):
-    provider = sso.sso_configure(
+    provider = sso_providers.sso_configure(
         organization=org, issuer="https://login.acme.example", client_id="platform", client_secret="s3cret",
         domains=["acme.example"],
     )
@@ -165,7 +165,7 @@ def switch_on_later(org):
 
 
 def add_the_domain_later(org):
-    sso.sso_configure(
+    sso_providers.sso_configure(
         organization=org, issuer="https://login.acme.example", client_id="platform", client_secret="s3cret",
         domains=["other.example"], mandatory=True,
     )
@@ -184,7 +184,7 @@ def test_mandatory_single_sign_on_ends_the_password_sign_ins(live_server, people
 def test_mandatory_single_sign_on_is_checked_at_the_refresh(live_server, people_client, user, org, signed_in):
     """Issue 16, finding 5: the provider made mandatory in bulk (no ``save()``, no revocation): the refresh itself
     refuses a sign-in that began before the provider last changed."""
-    provider = sso.sso_configure(
+    provider = sso_providers.sso_configure(
         organization=org, issuer="https://login.acme.example", client_id="platform", client_secret="s3cret",
         domains=["other.example"],
     )
@@ -197,7 +197,7 @@ def test_mandatory_single_sign_on_is_checked_at_the_refresh(live_server, people_
 def test_a_sign_in_begun_under_mandatory_single_sign_on_keeps_refreshing(live_server, people_client, user, org):
     """Issue 16, finding 5: a sign-in that began after the provider became mandatory went through the provider
     (no password is accepted then), so its refreshes go on."""
-    provider = sso.sso_configure(
+    provider = sso_providers.sso_configure(
         organization=org, issuer="https://login.acme.example", client_id="platform", client_secret="s3cret",
         domains=["other.example"],
     )

@@ -15,7 +15,7 @@ from jwcrypto.jwk import JWK
 from joserfc.errors import JoseError
 
 from accounts.models import User
-from oauth import sso
+from oauth import sso_sign_in
 from project.secrets import rsa_private_key_pem
 from tests import factories, identity_provider
 from tests.browser import Browser
@@ -141,7 +141,7 @@ def test_a_nonce_that_differs_from_the_one_sent_is_refused(live_server, acme, id
     state = query_of(to_provider.headers["Location"])["state"]
     # What the callback expects is in the session: make it expect another nonce than the provider will sign.
     session = SessionStore(session_key=browser.session.cookies["sessionid"])
-    key = f"_state_{sso.FRAMEWORK_NAME}_{state}"
+    key = f"_state_{sso_sign_in.FRAMEWORK_NAME}_{state}"
     remembered = session[key]
     remembered["data"]["nonce"] = "not-the-nonce-sent"
     session[key] = remembered
@@ -172,13 +172,13 @@ def forged_id_token(idp, **overrides) -> str:
 
 
 def verify(acme, token):
-    """The claims of ``token`` once Authlib has verified it as ``oauth.sso.complete`` does (signature against the
+    """The claims of ``token`` once Authlib has verified it as ``oauth.sso_sign_in.complete`` does (signature against the
     provider's JWKS, ``iss``, ``aud``, ``nonce``, ``exp``). Raises Authlib's or joserfc's error otherwise."""
-    parsed = sso.oidc_client(acme).parse_id_token(
+    parsed = sso_sign_in.oidc_client(acme).parse_id_token(
         {"id_token": token, "access_token": "unused"},
         nonce="n-1",
-        claims_options=sso._claims_options(acme),
-        leeway=sso.LEEWAY_SECONDS,
+        claims_options=sso_sign_in._claims_options(acme),
+        leeway=sso_sign_in.LEEWAY_SECONDS,
     )
     return dict(parsed)
 

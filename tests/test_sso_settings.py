@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 
-from accounts import sso
+from accounts import sso_providers
 from accounts.models import SsoProvider
 from tests import factories
 from tests.test_admin import PASSWORD, AdminBrowser
@@ -34,9 +34,9 @@ def test_configure_sso_stores_the_secret_encrypted_and_prints_the_callback_url(o
     assert SECRET not in printed
     provider = SsoProvider.objects.get(organization=org)
     assert SECRET not in provider.client_secret_encrypted
-    assert sso.client_secret(provider) == SECRET
-    assert sso.provider_for_email("ada@ACME.example") == provider
-    assert sso.provider_for_email("ada@other.example") is None
+    assert sso_providers.client_secret(provider) == SECRET
+    assert sso_providers.provider_for_email("ada@ACME.example") == provider
+    assert sso_providers.provider_for_email("ada@other.example") is None
 
 
 def test_configure_sso_again_replaces_the_settings(org):
@@ -63,7 +63,7 @@ def test_configure_sso_again_replaces_the_settings(org):
 )
 def test_configure_sso_refuses_bad_settings(org, args, message):
     other = factories.make_org()
-    sso.sso_configure(organization=other, issuer="https://idp.other.example", client_id="c", client_secret="s",
+    sso_providers.sso_configure(organization=other, issuer="https://idp.other.example", client_id="c", client_secret="s",
                       domains=["taken.example"])
     base = {"--org": org.name, "--client-id": "ubi", "--client-secret": SECRET, "--domain": "acme.example"}
     given = dict(zip(args[::2], args[1::2]))
@@ -106,7 +106,7 @@ def test_admin_keeps_the_client_secret_write_only(live_server, org, settings):
     saved = browser.submit("/admin/accounts/ssoprovider/add/", sso_form(org, mandatory="on"))
     assert saved.status_code == 200 and "errorlist" not in saved.text, saved.text[:3000]
     provider = SsoProvider.objects.get(organization=org)
-    assert provider.mandatory and sso.client_secret(provider) == SECRET
+    assert provider.mandatory and sso_providers.client_secret(provider) == SECRET
     assert SECRET not in provider.client_secret_encrypted
 
     change = browser.get(f"/admin/accounts/ssoprovider/{provider.pk}/change/")
@@ -124,7 +124,7 @@ def test_admin_keeps_the_client_secret_write_only(live_server, org, settings):
     )
     assert kept.status_code == 200 and "errorlist" not in kept.text, kept.text[:3000]
     provider.refresh_from_db()
-    assert provider.client_id == "renamed" and sso.client_secret(provider) == SECRET
+    assert provider.client_id == "renamed" and sso_providers.client_secret(provider) == SECRET
 
 
 def test_admin_requires_a_secret_for_a_new_provider(live_server, org):
@@ -138,9 +138,9 @@ def test_admin_requires_a_secret_for_a_new_provider(live_server, org):
 
 def test_organisation_staff_see_only_their_own_provider(live_server, org):
     theirs = factories.make_org("Globex")
-    sso.sso_configure(organization=org, issuer="https://login.acme.example", client_id="mine",
+    sso_providers.sso_configure(organization=org, issuer="https://login.acme.example", client_id="mine",
                       client_secret="s", domains=["acme.example"])
-    foreign = sso.sso_configure(organization=theirs, issuer="https://login.globex.example", client_id="theirs",
+    foreign = sso_providers.sso_configure(organization=theirs, issuer="https://login.globex.example", client_id="theirs",
                                 client_secret="s", domains=["globex.example"])
     staff = factories.make_user(org, email="staff@acme.example", password=PASSWORD, is_staff=True)
     staff.user_permissions.set(Permission.objects.filter(codename__in=["view_ssoprovider", "change_ssoprovider"]))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from project.warmup import settle
+from runtime.warmup import settle
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@ import json
 
 from django.core.management.base import CommandError
 
-from accounts import sso
+from accounts import sso_providers
 from accounts.audit import AuditedCommand
-from accounts.management.errors import service_errors
+from accounts.management.service_errors import service_errors
 from accounts.models import Organization
 
 
@@ -48,7 +48,7 @@ class Command(AuditedCommand):
         if organization is None:
             raise CommandError(f"No organisation named {options['org']!r}.")
         with service_errors():
-            provider = sso.sso_configure(
+            provider = sso_providers.sso_configure(
                 organization=organization,
                 issuer=options["issuer"],
                 client_id=options["client_id"],
@@ -66,10 +66,10 @@ class Command(AuditedCommand):
                 "issuer": provider.issuer,
                 "domains": domains,
                 "mandatory": provider.mandatory,
-                "callback_url": sso.callback_url(),
+                "callback_url": sso_providers.callback_url(),
             }
             self.stdout.write(json.dumps(printed))
             return
         mode = "mandatory" if provider.mandatory else "optional"
         self.stdout.write(f"Single sign-on for {organization.name} ({mode}): {', '.join(domains)} -> {provider.issuer}")
-        self.stdout.write(f"Register this callback (redirect) URL at the provider: {sso.callback_url()}")
+        self.stdout.write(f"Register this callback (redirect) URL at the provider: {sso_providers.callback_url()}")

@@ -5,8 +5,8 @@ from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.audit import AuditedCommand
-from accounts.management.errors import service_errors
-from project.ratelimit import parse_rate
+from accounts.management.service_errors import service_errors
+from project.rates import parse_rate
 
 
 def rate_argument(value: str) -> str:

@@ -2,7 +2,7 @@ import json
 
 from accounts import services
 from accounts.audit import AuditedCommand
-from accounts.management.errors import service_errors
+from accounts.management.service_errors import service_errors
 
 
 class Command(AuditedCommand):

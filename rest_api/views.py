@@ -1,6 +1,7 @@
-"""REST adapters over ``insights.services`` and ``insights.selectors``: parse the request, call, shape the answer.
+"""REST adapters over ``insights.services`` and ``insights.selectors``: parse the request, call, shape the answer;
+and ``/api/v1/me``, the caller's principal.
 
-No rule lives here. The principal is ``request.user`` (``oauth.authentication.BearerAuthentication``).
+No rule lives here. The principal is ``request.user`` (``rest_api.authentication.BearerAuthentication``).
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -11,12 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from insights import selectors, services
-from insights.api import serializers
-from insights.api.openapi import problem_responses
-from insights.api.parsers import LimitedJSONParser
 from insights.pagination import Page
 from insights.selectors import EVENT_FILTERS, QUERY_FILTERS
 from project.conf import ubi_settings
+from rest_api import serializers
+from rest_api.openapi import problem_responses
+from rest_api.parsers import LimitedJSONParser
 
 PAGE_PARAMETERS = ("page", "pageSize")
 TAGS = ["User Behavior Insights"]
@@ -150,3 +151,16 @@ class EventsView(APIView):
     @list_operation("list_events", "List events, newest first", EVENT_FILTERS, serializers.EventPageSerializer)
     def get(self, request: Request) -> Response:
         return Response(page_body(selectors.event_list(request.user, **list_arguments(request))))
+
+
+class MeView(APIView):
+    """``GET /api/v1/me``: the caller's principal, as its bearer token proves it."""
+
+    @extend_schema(
+        operation_id="me",
+        summary="Who the bearer token speaks for",
+        description="Any valid bearer token: its principal, organisation, roles and scope.",
+        responses={200: serializers.MeSerializer},
+    )
+    def get(self, request):
+        return Response(serializers.MeSerializer(request.user).data)

@@ -1,5 +1,9 @@
 """RFC 9457 problem details: the one shape of every error under ``/api/``.
 
+``HTTP_STATUSES`` is the HTTP status of each class of the error hierarchy (``project.errors``), the twin of
+``grpc_api.status.CODES``; a class not in it is answered as its nearest ancestor that is. Every body carries the
+extension member ``code``: the ``DomainError.code`` of the error, or of the class the status stands for.
+
 ``exception_handler`` is DRF's ``EXCEPTION_HANDLER``; ``handler400``/``403``/``404``/``500`` are Django's error
 views for everything DRF does not see (unknown URLs, crashes). Both go through ``problem_response``.
 """
@@ -37,12 +41,34 @@ STATUS_TYPES = {
 }
 VALIDATION_TITLE = "One or more validation errors occurred."
 
+HTTP_STATUSES = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.RateLimited: 429,
+    errors.Unavailable: 503,
+    errors.TimedOut: 504,
+    errors.DomainError: 500,
+}
+# The code of an error that is not a DomainError (DRF's, Django's), by its status: the code of the class answered
+# with that status, else DRF's own code (``default_code``: "method_not_allowed", "unsupported_media_type", ...).
+STATUS_CODES = {status: cls.code for cls, status in HTTP_STATUSES.items()}
 
-def problem_response(status, *, title=None, detail=None, errors=None, headers=None) -> HttpResponse:
+
+def http_status(exc: errors.DomainError) -> int:
+    """The status ``exc`` is answered with: its class's, or its nearest ancestor's, in ``HTTP_STATUSES``."""
+    return next(HTTP_STATUSES[cls] for cls in type(exc).__mro__ if cls in HTTP_STATUSES)
+
+
+def problem_response(status, *, code=None, title=None, detail=None, errors=None, headers=None) -> HttpResponse:
     type_, default_title = STATUS_TYPES.get(status, ("about:blank", "Error."))
     body = {"type": type_, "title": title or default_title, "status": status}
     if detail and detail != body["title"]:
         body["detail"] = detail
+    body["code"] = code or STATUS_CODES.get(status, "error")
     if errors is not None:
         body["errors"] = errors
     response = HttpResponse(orjson.dumps(body), status=status, content_type=CONTENT_TYPE)
@@ -76,8 +102,8 @@ def domain_error_response(exc: errors.DomainError) -> HttpResponse:
     if exc.retry_after:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.InvalidInput):
-        return problem_response(exc.http_status, title=exc.title, errors=exc.errors, headers=headers)
-    return problem_response(exc.http_status, detail=exc.detail, headers=headers)
+        return problem_response(http_status(exc), code=exc.code, title=exc.title, errors=exc.errors, headers=headers)
+    return problem_response(http_status(exc), code=exc.code, detail=exc.detail, headers=headers)
 
 
 def exception_handler(exc, context):
@@ -98,7 +124,8 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else None
         if isinstance(exc, drf_exceptions.ParseError):
             return problem_response(400, title=VALIDATION_TITLE, errors={"": [str(exc.detail)]})
-        return problem_response(exc.status_code, detail=detail, headers=headers)
+        code = STATUS_CODES.get(exc.status_code, exc.default_code)
+        return problem_response(exc.status_code, code=code, detail=detail, headers=headers)
     return None
 
 

@@ -19,7 +19,7 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
 from oauthlib.oauth2.rfc6749.errors import InvalidRedirectURIError
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 
-from oauth.errors import InvalidRedirectUri, PkceMismatch
+from oauth.oauth_errors import InvalidRedirectUri, PkceMismatch
 
 S256 = "S256"
 

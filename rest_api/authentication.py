@@ -1,10 +1,8 @@
-"""DRF authentication by bearer token, through the one token-to-principal function, and its rate limit."""
+"""DRF authentication by bearer token, through the one token-to-principal function (``oauth.principals``)."""
 
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.throttling import BaseThrottle
 
-from project import ratelimit
-from oauth.principals import Principal, principal_from_bearer
+from oauth.principals import principal_from_bearer
 from project.errors import Unauthenticated
 
 
@@ -31,16 +29,3 @@ class BearerAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
-
-
-class PrincipalRateThrottle(BaseThrottle):
-    """DRF's throttle hook for ``project.ratelimit.limit_principal``, the limit gRPC's ``AuthInterceptor`` applies too.
-
-    Over the limit it raises ``RateLimited``: 429 problem details with ``Retry-After`` (``project.problems``).
-    Anonymous requests (the OpenAPI document) are not counted.
-    """
-
-    def allow_request(self, request, view):
-        if isinstance(request.user, Principal):
-            ratelimit.limit_principal(request.user)
-        return True

@@ -1,10 +1,10 @@
-"""Ready a server process for traffic once Django is loaded: import the views now, then freeze the heap.
+"""Ready a server process for traffic once Django is loaded: import the views, then freeze the heap.
 
 Django imports the URL configuration and every view on the first request it resolves; doing it here keeps that
 off a caller's request. ``gc.freeze`` then moves every object alive at that point (modules, classes, settings:
-some 90,000 objects that live as long as the process) out of the cyclic collector's sight. A full collection
-used to walk all of them: about 40 ms in which the process answers nothing, once every 15,000 or so events tracked
-in batches, which a single event's p99 latency sits on. Now it walks only what requests leave behind (under 1 ms).
+objects that live as long as the process) out of the cyclic collector's sight, so a full collection walks only
+what requests leave behind, not all of them, which would stop the process long enough to show in a single event's
+p99 latency (docs/performance.md has the figures).
 """
 
 import gc

@@ -1,7 +1,7 @@
 """Single sign-on settings of an organisation, and the accounts its identity provider signs in.
 
 Writes and reads of ``SsoProvider`` live here; the admin, ``configure_sso`` and the sign-in code call them. The
-protocol itself (OpenID Connect with Authlib) is ``oauth.sso``; the rule deciding who may use a password is
+protocol itself (OpenID Connect with Authlib) is ``oauth.sso_sign_in``; the rule deciding who may use a password is
 ``oauth.login``.
 """
 
@@ -13,17 +13,19 @@ from django.urls import reverse
 from accounts import audit, encryption
 from accounts.models import AuditEvent, Organization, SsoDomain, SsoIdentity, SsoProvider, User, normalize_domain
 from accounts.services import roles_by_name, user_create
+from project.errors import PermissionDenied
 
 # The purpose the secret's key is derived for (accounts.encryption); changing it makes stored secrets unreadable.
 SECRET_PURPOSE = "accounts.sso.client-secret"
 
 
-class SsoRefused(Exception):
-    """The provider vouched for someone this organisation does not let in; ``message`` says why, for the page."""
+class SsoRefused(PermissionDenied):
+    """A single sign-on that does not end in an account signed in: the provider cannot be reached, its answer
+    does not verify, or it vouched for someone this organisation does not let in. ``detail`` says why, for the
+    sign-in page, never a secret."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "sso_refused"
+    title = "Single sign-on did not sign anyone in."
 
 
 def callback_url() -> str:

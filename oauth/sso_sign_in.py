@@ -3,10 +3,10 @@
 The login page (or an authorization request with ``login_hint``) calls ``authorize_redirect``: Authlib reads the
 provider's discovery document and sends the browser to its authorization endpoint with the authorization-code flow,
 PKCE (``S256``), a ``nonce`` and a ``state``, remembered in the session. The provider sends the browser back to
-``accounts.sso.callback_url()``; ``complete`` has Authlib check ``state``, exchange the code (with the verifier and
+``accounts.sso_providers.callback_url()``; ``complete`` has Authlib check ``state``, exchange the code (with the verifier and
 the client secret) and verify the ID token against the provider's JWKS: signature, ``iss`` (the configured issuer),
 ``aud`` (our client id), ``nonce`` and ``exp``. Its ``sub`` and verified address then name the account
-(``accounts.sso``).
+(``accounts.sso_providers``).
 
 The provider's discovery document is read once an hour per provider (``provider_metadata``, in the ``default``
 cache), and its endpoints are checked like the issuer (``accounts.sso_network``); every request to the provider
@@ -27,9 +27,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from joserfc.errors import JoseError
 
-from accounts import sso
+from accounts import sso_providers
 from accounts.models import SsoProvider, User
 from accounts.sso_network import check_provider_url
+from accounts.sso_providers import SsoRefused
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +56,6 @@ METADATA_KEYS = (
 )
 # OpenID Connect Core §2: a sub is at most 255 ASCII characters.
 MAX_SUBJECT_LENGTH = 255
-
-
-class SsoFailed(Exception):
-    """The round trip did not end in a verified identity; ``message`` is for the sign-in page, never a secret."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -141,7 +134,7 @@ def oidc_client(provider: SsoProvider) -> DjangoOAuth2App:
         DjangoIntegration(FRAMEWORK_NAME),
         name=FRAMEWORK_NAME,
         client_id=provider.client_id,
-        client_secret=sso.client_secret(provider),
+        client_secret=sso_providers.client_secret(provider),
         client_kwargs={
             "scope": SCOPE,
             "code_challenge_method": "S256",
@@ -153,7 +146,8 @@ def oidc_client(provider: SsoProvider) -> DjangoOAuth2App:
 
 
 def authorize_redirect(request, provider: SsoProvider, *, next_url: str, login_hint: str = ""):
-    """Send the browser to ``provider``; once it comes back (``complete``), the sign-in resumes at ``next_url``."""
+    """Send the browser to ``provider``; once it comes back (``complete``), the sign-in resumes at ``next_url``.
+    Raises ``SsoRefused`` when the provider cannot be reached."""
     params = {"login_hint": login_hint} if login_hint else {}
     lang = getattr(request, "LANGUAGE_CODE", "")
     if lang:
@@ -161,12 +155,12 @@ def authorize_redirect(request, provider: SsoProvider, *, next_url: str, login_h
     try:
         client = oidc_client(provider)
         # authorize_redirect's two steps, so that the state is known here.
-        authorization = client.create_authorization_url(sso.callback_url(), **params)
+        authorization = client.create_authorization_url(sso_providers.callback_url(), **params)
     except (AuthlibBaseError, requests.RequestException, RuntimeError, ValueError, KeyError) as error:
         # The reason is for the operators (an address refused by accounts.sso_network, say), not for the page.
         logger.warning("Single sign-on at %s cannot start: %s", provider.issuer, error)
-        raise SsoFailed("The identity provider cannot be reached. Try again later.") from error
-    client.save_authorize_data(request, redirect_uri=sso.callback_url(), **authorization)
+        raise SsoRefused("The identity provider cannot be reached. Try again later.") from error
+    client.save_authorize_data(request, redirect_uri=sso_providers.callback_url(), **authorization)
     # A few sign-ins may be under way at once (tabs); abandoned ones are forgotten, oldest first.
     pending = dict(list(request.session.get(PENDING_SESSION_KEY, {}).items())[-(MAX_PENDING - 1):])
     pending[authorization["state"]] = {"provider": provider.pk, "next": next_url}
@@ -182,27 +176,27 @@ def take_pending(request) -> PendingSignIn | None:
     request.session[PENDING_SESSION_KEY] = pending
     if not isinstance(entry, dict):
         return None
-    # The organisation comes along: an account the provider provisions is created in it (accounts.sso).
+    # The organisation comes along: an account the provider provisions is created in it (accounts.sso_providers).
     provider = SsoProvider.objects.filter(pk=entry.get("provider")).select_related("organization").first()
     return PendingSignIn(provider=provider, next_url=entry.get("next", "")) if provider is not None else None
 
 
 def complete(request, provider: SsoProvider) -> User:
-    """The provider's answer at ``accounts.sso.callback_url()``: the account its verified ID token names.
+    """The provider's answer at ``accounts.sso_providers.callback_url()``: the account its verified ID token names.
 
-    Raises ``SsoFailed`` for an error from the provider, a state or code that does not match, a failed code
-    exchange, and an ID token that is missing, badly signed, for another audience or issuer, with another nonce, or
-    expired; raises ``accounts.sso.SsoRefused`` for an identity the organisation does not let in.
+    Raises ``SsoRefused`` for an error from the provider, a state or code that does not match, a failed code
+    exchange, an ID token that is missing, badly signed, for another audience or issuer, with another nonce, or
+    expired, and for an identity the organisation does not let in.
     """
     try:
         token = oidc_client(provider).authorize_access_token(
             request, claims_options=_claims_options(provider), leeway=LEEWAY_SECONDS
         )
     except (AuthlibBaseError, JoseError, requests.RequestException, RuntimeError, ValueError, KeyError) as error:
-        raise SsoFailed("The identity provider's answer could not be verified. Sign in again.") from error
+        raise SsoRefused("The identity provider's answer could not be verified. Sign in again.") from error
     claims = token.get("userinfo")
     if not claims:  # Authlib verifies an ID token only when there is one: no ID token, no sign-in
-        raise SsoFailed("The identity provider sent no ID token.")
+        raise SsoRefused("The identity provider sent no ID token.")
     return user_for_claims(provider, claims)
 
 
@@ -210,15 +204,15 @@ def user_for_claims(provider: SsoProvider, claims: dict) -> User:
     """The account named by verified claims: their ``sub``, and their ``email`` when the provider vouches for it.
 
     ``email_verified`` must be JSON ``true``; a provider configured not to require it (one that never sends it) may
-    leave it out, but never say anything else. Raises ``accounts.sso.SsoRefused``.
+    leave it out, but never say anything else. Raises ``SsoRefused``.
     """
     email, subject = claims.get("email"), claims.get("sub")
     if not isinstance(email, str) or "@" not in email or not _email_verified(provider, claims):
-        raise sso.SsoRefused("The identity provider did not give a verified email address.")
+        raise SsoRefused("The identity provider did not give a verified email address.")
     if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH:
-        raise sso.SsoRefused("The identity provider did not say who this is.")
+        raise SsoRefused("The identity provider did not say who this is.")
     name = claims.get("name")
-    return sso.sso_user_for_claims(
+    return sso_providers.sso_user_for_claims(
         provider, subject=subject, email=email, full_name=name if isinstance(name, str) else ""
     )
 

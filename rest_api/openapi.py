@@ -3,8 +3,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
 
-from insights.api.serializers import EventSerializer, ProblemSerializer
 from project.conf import ubi_settings
+from rest_api.serializers import EventSerializer, ProblemSerializer
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {
@@ -19,9 +19,9 @@ PROBLEM_DESCRIPTIONS = {
 
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
-    """Describes ``oauth.authentication.BearerAuthentication``; registered by importing this module."""
+    """Describes ``rest_api.authentication.BearerAuthentication``; registered by importing this module."""
 
-    target_class = "oauth.authentication.BearerAuthentication"
+    target_class = "rest_api.authentication.BearerAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):
@@ -37,7 +37,7 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
 class EventBatchSchema(OpenApiSerializerExtension):
     """``EventBatchSerializer`` as an array of 1 to ``MAX_EVENTS_PER_REQUEST`` events."""
 
-    target_class = "insights.api.serializers.EventBatchSerializer"
+    target_class = "rest_api.serializers.EventBatchSerializer"
 
     def map_serializer(self, auto_schema, direction):
         return {

@@ -1,8 +1,8 @@
-"""JSON text of validated documents, written by orjson: a tenth of the standard library's cost, which was a third
-of storing a batch (each event is encoded three times: its fingerprint and two JSON columns).
+"""JSON text of validated documents, written by orjson, much cheaper than the standard library (docs/performance.md);
+each event is encoded three times when a batch is stored: its fingerprint and two JSON columns.
 
-orjson cannot write integers beyond 64 bits, which JSON bodies may hold (``insights.api.parsers`` keeps them
-exact); those documents are written by the standard library, as they always were. Documents reach here validated
+orjson cannot write integers beyond 64 bits, which JSON bodies may hold (``rest_api.parsers`` keeps them
+exact); those documents are written by the standard library, byte for byte as orjson writes the others. Documents reach here validated
 (``insights.validation``): finite numbers, no unpaired surrogates, so orjson has nothing else to refuse.
 """
 

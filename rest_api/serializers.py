@@ -69,7 +69,7 @@ class EventSerializer(serializers.Serializer):
 
 
 class EventBatchSerializer(serializers.Serializer):
-    """An array of events; ``insights.api.openapi.EventBatchSchema`` gives its schema, with its bounds."""
+    """An array of events; ``rest_api.openapi.EventBatchSchema`` gives its schema, with its bounds."""
 
 
 class QuerySerializer(serializers.Serializer):
@@ -123,8 +123,27 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField(required=False)
+    code = serializers.CharField(
+        help_text='The error\'s stable code ("invalid_input", "not_found", "rate_limited", ...), the reason gRPC '
+        "gives in google.rpc.ErrorInfo."
+    )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text='Validation messages by input name ("[3].action_name"); "" for the request as a whole.',
     )
+
+
+class MeSerializer(serializers.Serializer):
+    """What ``GET /api/v1/me`` answers: a principal as its token proves it."""
+
+    type = serializers.ChoiceField(source="kind", choices=["client", "user"])
+    id = serializers.CharField(help_text="The client_id of an app client, the id of a user.")
+    organization = serializers.UUIDField(source="org_id")
+    client_id = serializers.CharField(help_text="The client the token was issued to.")
+    roles = serializers.SerializerMethodField()
+    scope = serializers.CharField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_roles(self, principal) -> list[str]:
+        return sorted(principal.roles)

@@ -1,12 +1,11 @@
-"""Free a finished request's objects by reference counting, instead of leaving them to the cyclic collector.
+"""Free a finished request's objects by reference counting, not by the cyclic collector.
 
 Django and DRF tie every request's objects into reference cycles: the messages storage and ``request.user`` (a
 closure) point back at the request, DRF's view holds its ``Request`` and ``Response`` and both hold the view (their
 ``parser_context`` and ``renderer_context``), and a view's ``head`` is its own bound ``get``. Some 85 objects per
-call waited for the collector, which then ran every eight requests or so, holding the GIL, so stopping every thread
-of the worker: under single events on two busy cores, about 2,000 collections in 20 s over four workers, taking a
-second of CPU, with pauses of up to 100 ms. Once those links are cut, a request's objects go as soon as its
-response is sent, and the collector ran a tenth as often, for a sixteenth of the CPU.
+call would wait for the collector, which would then run every eight requests or so, holding the GIL, so stopping
+every thread of the worker. With those links cut, a request's objects go as soon as its response is sent, and the
+collector runs far less often (docs/performance.md has the figures).
 
 The links are cut after every other middleware has finished with the response, and only for a response whose
 content is already made: a streaming response may still read the request (its user, say) while it is sent. Cycles

@@ -1,0 +1,17 @@
+"""The REST API, everything under ``/api/v1/`` (``project/urls.py`` mounts it there)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from rest_api import views
+
+app_name = "rest_api"
+urlpatterns = [
+    path("ubi/queries", views.QueriesView.as_view(), name="queries"),
+    path("ubi/queries/<str:query_id>", views.QueryView.as_view(), name="query"),
+    path("ubi/events", views.EventsView.as_view(), name="events"),
+    path("me", views.MeView.as_view(), name="me"),
+    # The OpenAPI document and the API reference page (Swagger UI, its assets served from the sidecar package).
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="rest_api:openapi"), name="api-docs"),
+]

@@ -1,0 +1,52 @@
+"""The layers of the code: imports only point down, accounts <- oauth <- insights <- rest_api, grpc_api, and
+``project/`` (the shell and the shared contracts) imports nothing of the tree. ``runtime/`` (the serving speed-ups:
+the Redis cache adapter, request cycles, warm-up) sits between them: it imports ``project`` only, and every app may
+use it. Every module is read with ``ast``, so an import inside a function counts too."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each package, with the packages it may import (besides itself and third-party code).
+ALLOWED = {
+    "project": set(),
+    "runtime": {"project"},
+    "accounts": {"project", "runtime"},
+    "oauth": {"project", "runtime", "accounts"},
+    "insights": {"project", "runtime", "accounts", "oauth"},
+    "rest_api": {"project", "runtime", "accounts", "oauth", "insights"},
+    "grpc_api": {"project", "runtime", "accounts", "oauth", "insights"},
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def upward_imports(package: str) -> list[str]:
+    forbidden = set(ALLOWED) - ALLOWED[package] - {package}
+    return sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / package).rglob("*.py")
+        for name in imported_modules(path)
+        if name.split(".")[0] in forbidden
+    )
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_package_imports_only_the_layers_below_it(package):
+    assert upward_imports(package) == []
+
+
+def test_the_check_sees_an_upward_import(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("def late():\n    from rest_api import views\n")
+    assert imported_modules(module) == {"rest_api"}
