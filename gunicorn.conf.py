@@ -1,4 +1,4 @@
-"""gunicorn settings for serving HTTP, from the environment (see README, "Production serving").
+"""gunicorn settings for serving HTTP, from the environment (docs/operations.md).
 
 Threads let one worker overlap database round trips; processes (two per core by default) use every core.
 """

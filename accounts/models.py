@@ -16,8 +16,8 @@ from project.errors import InvalidInput
 from project.rates import validate_rate
 
 RATE_LIMIT_HELP = (
-    "API calls allowed, REST and gRPC together: N/s, N/min or N/h (e.g. 500/s). Empty: the default (README, "
-    "Rate limits). Applies to tokens issued after the change."
+    "API calls allowed, REST and gRPC together: N/s, N/min or N/h (e.g. 500/s). Empty: the default "
+    "(RATE_LIMIT_CLIENT or RATE_LIMIT_USER). Applies to tokens issued after the change."
 )
 
 

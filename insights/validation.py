@@ -1,13 +1,14 @@
 """UBI 1.3.0 validation, written out by hand so that a batch of a thousand events costs little.
 
 The rules are those of ``event.schema.json`` and ``query.request.schema.json`` (types, required fields, lengths),
-with the leniencies the README lists where the published schema is defective: ``action_name`` and
+with the leniencies docs/rest-api.md lists where the published schema is defective: ``action_name`` and
 ``object_id_type`` are any string up to 100 characters (its ``oneOf`` rejects ``"click"``), ``position`` is any
 object whose ``ordinal``/``xy`` are well typed when present (its ``oneOf`` rejects ``{}`` and both together), and
 ``object`` needs no ``object_id`` (the published sample has none).
 
-On top of the schema, what the store needs (README, "Limits"): requests of at most ``MAX_REQUEST_BYTES``, nesting at
-most ``MAX_JSON_DEPTH`` levels, finite numbers, no U+0000 or unpaired surrogates in strings, timestamps that are an instant between years 1 and 9999.
+On top of the schema, what the store needs (docs/rest-api.md, "Limits"): requests of at most ``MAX_REQUEST_BYTES``,
+nesting at most ``MAX_JSON_DEPTH`` levels, finite numbers, no U+0000 or unpaired surrogates in strings, timestamps
+that are an instant between years 1 and 9999.
 
 Errors are keyed by input name (``"action_name"``, ``"event_attributes.position.ordinal"``), prefixed by the
 item's index in a batch (``"[3].action_name"``); ``""`` is the whole request.
@@ -262,7 +263,7 @@ def _check_event_attributes(attributes, errors: Errors, name: str) -> None:
 
 
 def _check_position(position, errors: Errors, name: str) -> None:
-    # Lenient: the schema's oneOf of {ordinal} and {xy} rejects {} and a position with both (README).
+    # Lenient: the schema's oneOf of {ordinal} and {xy} rejects {} and a position with both (docs/rest-api.md).
     if not isinstance(position, dict):
         errors.add(name, "position must be an object.")
         return

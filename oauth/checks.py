@@ -46,7 +46,7 @@ def rate_limit_check(app_configs, **kwargs):
 @register()
 def redis_eviction_check(app_configs, **kwargs):
     """Rate-limit counters and the revocation generation live in Redis: a Redis that may evict keys under memory
-    pressure lets a client past its limit and costs every process a reload of the revocations (README, "Redis")."""
+    pressure lets a client past its limit and costs every process a reload of the revocations (docs/operations.md, "Redis")."""
     warnings = []
     for location in sorted(_redis_locations()):
         policy, problem = _eviction_policy(location)

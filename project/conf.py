@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 DEFAULTS = {
-    # Ingestion limits (README, "Limits").
+    # Ingestion limits (docs/rest-api.md, "Limits").
     "MAX_EVENTS_PER_REQUEST": 1000,
     # A REST body, and each gRPC message (its serialized bytes: free-form strings and attributes count).
     "MAX_REQUEST_BYTES": 8 * 1024 * 1024,
@@ -22,7 +22,7 @@ DEFAULTS = {
     "MAX_PAGE_SIZE": 1000,
     # gRPC server. Calls are mostly Python on the CPU, so threads beyond a few only queue for the GIL: 4 a process
     # serves more unary calls and streamed events than 8 or 16 (bench/grpc_load.py; docs/performance.md).
-    # This machine only, unless told otherwise (README, "gRPC API").
+    # This machine only, unless told otherwise (docs/grpc.md).
     "GRPC_ADDRESS": "127.0.0.1:50051",
     "GRPC_THREADS": 4,
     "GRPC_GRACE_SECONDS": 10,

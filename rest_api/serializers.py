@@ -1,8 +1,8 @@
 """The shapes of the UBI endpoints, for the OpenAPI document only.
 
 Nothing here validates a request at run time: ``insights.validation`` does, once for both protocols and cheaply.
-These classes tell drf-spectacular the UBI 1.3.0 fields, with the leniencies the README lists. UBI objects accept
-fields the schema does not name (OpenAPI objects allow additional properties unless told otherwise).
+These classes tell drf-spectacular the UBI 1.3.0 fields, with the leniencies docs/rest-api.md lists. UBI objects
+accept fields the schema does not name (OpenAPI objects allow additional properties unless told otherwise).
 """
 
 from drf_spectacular.types import OpenApiTypes

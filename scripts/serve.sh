@@ -2,7 +2,7 @@
 # Serve HTTP (gunicorn, gunicorn.conf.py) and gRPC (manage.py grpcserver) until stopped; SIGTERM drains both.
 #   HTTP_ADDRESS, WEB_CONCURRENCY (default 2 per core), WEB_THREADS (4)
 #   GRPC_ADDRESS, GRPC_PROCESSES (default 1 per core)
-# Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, ALLOWED_HOSTS first (README).
+# Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, ALLOWED_HOSTS first (docs/operations.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
