@@ -146,6 +146,10 @@ def test_optional_sso_offers_the_provider_first_and_the_password_form_second(liv
     assert_signed_in(consent, browser, "ada@acme.example")
     assert redirect_params(browser.submit(consent, allow="on"))["state"] == "st-7"
 
+    french = Browser(live_server.url).open(authorize_path(people_client.client_id, code_challenge="c" * 43, lang="fr"))
+    assert f"Se connecter avec l’authentification unique de {acme.organization.name}" in html.unescape(french.text)
+    assert "Ou connectez-vous avec un mot de passe" in html.unescape(french.text)
+
     # The password form of the same page signs in an account that has a password.
     other = Browser(live_server.url)
     page = other.open(authorize_path(people_client.client_id, code_challenge=pkce_pair()[1]))
