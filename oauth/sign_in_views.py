@@ -11,6 +11,7 @@ its query string. The admin has no login form of its own (``AdminLoginView``): a
 """
 
 import time
+from functools import cached_property
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
@@ -170,16 +171,20 @@ class LoginView(SignInStep):
     form_class = LoginForm
     title = submit_label = _("Sign in")
 
+    @cached_property
+    def provider_offered(self) -> SsoProvider | None:
+        return offered_provider(self.request)
+
     def get(self, request, *args, **kwargs):
-        provider = offered_provider(request)
-        if provider is not None and request.GET.get(SSO_PARAMETER):
-            return self._to_provider(provider, form=self.get_form())
+        if self.provider_offered is not None and request.GET.get(SSO_PARAMETER):
+            return self._to_provider(self.provider_offered, form=self.get_form())
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        provider = offered_provider(self.request)
-        if provider is not None:
-            kwargs.update(sso_provider=provider, sso_url=sign_in_url(self.request, **{SSO_PARAMETER: "1"}))
+        if self.provider_offered is not None:
+            kwargs.update(
+                sso_provider=self.provider_offered, sso_url=sign_in_url(self.request, **{SSO_PARAMETER: "1"})
+            )
         return super().get_context_data(**kwargs)
 
     def _to_provider(self, provider: SsoProvider, *, form, login_hint: str = ""):

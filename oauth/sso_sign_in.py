@@ -5,8 +5,9 @@ provider's discovery document and sends the browser to its authorization endpoin
 PKCE (``S256``), a ``nonce`` and a ``state``, remembered in the session. The provider sends the browser back to
 ``accounts.sso_providers.callback_url()``; ``complete`` has Authlib check ``state``, exchange the code (with the verifier and
 the client secret) and verify the ID token against the provider's JWKS: signature, ``iss`` (the configured issuer),
-``aud`` (our client id), ``nonce`` and ``exp``. Its ``sub`` and verified address then name the account
-(``accounts.sso_providers``).
+``aud`` (our client id), ``nonce`` and ``exp``. The claims it lacks of ``email``, ``email_verified`` and ``name`` are
+read from the provider's UserInfo endpoint, whose answer must be about the same ``sub``. Its ``sub`` and verified
+address then name the account (``accounts.sso_providers``).
 
 The provider's discovery document is read once an hour per provider (``provider_metadata``, in the ``default``
 cache), and its endpoints are checked like the issuer (``accounts.sso_network``); every request to the provider
@@ -188,7 +189,8 @@ def complete(request, provider: SsoProvider) -> User:
 
     Raises ``SsoRefused`` for an error from the provider, a state or code that does not match, a failed code
     exchange, an ID token that is missing, badly signed, for another audience or issuer, with another nonce, or
-    expired, and for an identity the organisation does not let in.
+    expired, a UserInfo answer that cannot be read or is about someone else, and for an identity the organisation
+    does not let in.
     """
     try:
         client = oidc_client(provider)
