@@ -55,6 +55,19 @@ def provider_for_email(email: str) -> SsoProvider | None:
     return provider if account is None or signs_in_at(provider, account) else None
 
 
+def provider_for_client(client_id: str) -> SsoProvider | None:
+    """The provider of the organisation ``client_id`` belongs to, if it has one: the people an authorization
+    request of that client signs in are that organisation's (``oauth.login.check_client_allowed``), so its provider
+    is where they sign in (``oauth.views.AuthorizeView``, ``oauth.sign_in_views.LoginView``)."""
+    if not client_id:
+        return None
+    return (
+        SsoProvider.objects.filter(organization__app_clients__client_id=client_id)
+        .select_related("organization")
+        .first()
+    )
+
+
 def signs_in_at(provider: SsoProvider, user: User) -> bool:
     """Whether ``provider`` may sign ``user`` in: an account of its organisation that is not staff or superuser.
     Administrators use their password and second factor, so whoever controls the provider's settings cannot

@@ -2,7 +2,8 @@
 
 Thin: each page runs one step of ``oauth.login`` (the rules the password grant also runs) and shows its error in
 the page's language. An address of an organisation with single sign-on leaves the login page for its identity
-provider (``oauth.sso_sign_in``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``.
+provider (``oauth.sso_sign_in``) and comes back to ``SsoCallbackView``, which signs the person in and resumes ``next``;
+during an authorization request of such an organisation's client, the login page offers its provider first.
 Django's session login happens only after the last step, in ``signed_in``, the one place a session is signed in;
 until then the session remembers who passed which step, for a few minutes. Every page keeps ``next`` (where the
 user was going: the authorization endpoint, or an admin page) and ``lang`` (``en`` or ``fr``, reference/oauth.txt) in
@@ -10,7 +11,8 @@ its query string. The admin has no login form of its own (``AdminLoginView``): a
 """
 
 import time
-from urllib.parse import urlencode
+from functools import cached_property
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import login as django_login
@@ -30,8 +32,8 @@ from django.template.response import TemplateResponse
 from django.views import View
 from django.views.generic import FormView, RedirectView
 
-from accounts import services, totp
-from accounts.models import User
+from accounts import services, sso_providers, totp
+from accounts.models import SsoProvider, User
 from accounts.sso_providers import SsoRefused
 from oauth import login, sso_sign_in, throttling
 from oauth.forms import LoginForm, OneTimeCodeForm
@@ -42,6 +44,10 @@ PENDING_SESSION_KEY = "oauth.sign_in_pending"
 PENDING_SECONDS = 10 * 60  # time to find the phone, or to choose a new password
 SECOND_FACTOR = "second_factor"
 NEW_PASSWORD = "new_password"
+# The login page's parameters: ``sso=1`` follows its "Sign in with …" to the provider ``offered_provider`` names;
+# ``password=1`` shows the password form alone.
+SSO_PARAMETER = "sso"
+PASSWORD_PARAMETER = "password"
 
 MESSAGES = {
     InvalidCredentials.error: _("Wrong email address, password or code."),
@@ -144,21 +150,56 @@ def signed_in(request, user: User, next_url: str):
     return redirect(safe_next_url(request, next_url))
 
 
+def offered_provider(request) -> SsoProvider | None:
+    """The provider the login page offers first: that of the organisation whose client's authorization request the
+    sign-in resumes (``next``), unless the page was asked for the password form alone (``?password=1``, the way in
+    of administrators, whom single sign-on never signs in)."""
+    if request.GET.get(PASSWORD_PARAMETER):
+        return None
+    target = urlsplit(request.GET.get("next", ""))
+    if target.path != reverse("oauth:authorize"):
+        return None
+    client_id = parse_qs(target.query).get("client_id", [""])[0]
+    return sso_providers.provider_for_client(client_id)
+
+
 class LoginView(SignInStep):
     """Email and password; an address of an organisation with single sign-on goes to its provider instead, and
-    its password, if one was typed, is not looked at."""
+    its password, if one was typed, is not looked at. During an authorization request of a client whose
+    organisation has single sign-on, "Sign in with …" comes first (``offered_provider``; ``?sso=1`` follows it)."""
 
     form_class = LoginForm
     title = submit_label = _("Sign in")
+
+    @cached_property
+    def provider_offered(self) -> SsoProvider | None:
+        return offered_provider(self.request)
+
+    def get(self, request, *args, **kwargs):
+        if self.provider_offered is not None and request.GET.get(SSO_PARAMETER):
+            return self._to_provider(self.provider_offered, form=self.get_form())
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        if self.provider_offered is not None:
+            kwargs.update(
+                sso_provider=self.provider_offered, sso_url=sign_in_url(self.request, **{SSO_PARAMETER: "1"})
+            )
+        return super().get_context_data(**kwargs)
+
+    def _to_provider(self, provider: SsoProvider, *, form, login_hint: str = ""):
+        try:
+            return sso_sign_in.authorize_redirect(
+                self.request, provider, next_url=self._next_url(), login_hint=login_hint
+            )
+        except SsoRefused as failure:  # the provider cannot be reached
+            return self.render_to_response(self.get_context_data(form=form, error=failure.detail), status=502)
 
     def form_valid(self, form):
         email, password = form.cleaned_data["email"], form.cleaned_data["password"]
         provider = login.sso_provider(email)
         if provider is not None:
-            try:
-                return sso_sign_in.authorize_redirect(self.request, provider, next_url=self._next_url(), login_hint=email)
-            except SsoRefused as failure:  # the provider cannot be reached
-                return self.render_to_response(self.get_context_data(form=form, error=failure.detail), status=502)
+            return self._to_provider(provider, form=form, login_hint=email)
         if not password:
             form.add_error("password", forms.Field.default_error_messages["required"])
             return self.form_invalid(form)

@@ -5,8 +5,9 @@ provider's discovery document and sends the browser to its authorization endpoin
 PKCE (``S256``), a ``nonce`` and a ``state``, remembered in the session. The provider sends the browser back to
 ``accounts.sso_providers.callback_url()``; ``complete`` has Authlib check ``state``, exchange the code (with the verifier and
 the client secret) and verify the ID token against the provider's JWKS: signature, ``iss`` (the configured issuer),
-``aud`` (our client id), ``nonce`` and ``exp``. Its ``sub`` and verified address then name the account
-(``accounts.sso_providers``).
+``aud`` (our client id), ``nonce`` and ``exp``. The claims it lacks of ``email``, ``email_verified`` and ``name`` are
+read from the provider's UserInfo endpoint, whose answer must be about the same ``sub``. Its ``sub`` and verified
+address then name the account (``accounts.sso_providers``).
 
 The provider's discovery document is read once an hour per provider (``provider_metadata``, in the ``default``
 cache), and its endpoints are checked like the issuer (``accounts.sso_network``); every request to the provider
@@ -54,6 +55,8 @@ METADATA_KEYS = (
     "issuer", *METADATA_ENDPOINTS, "id_token_signing_alg_values_supported", "code_challenge_methods_supported",
     "token_endpoint_auth_methods_supported",
 )
+# OpenID Connect Core §5.4: the claims a provider may give at its UserInfo endpoint only, not in the ID token.
+USERINFO_CLAIMS = ("email", "email_verified", "name")
 # OpenID Connect Core §2: a sub is at most 255 ASCII characters.
 MAX_SUBJECT_LENGTH = 255
 
@@ -186,18 +189,39 @@ def complete(request, provider: SsoProvider) -> User:
 
     Raises ``SsoRefused`` for an error from the provider, a state or code that does not match, a failed code
     exchange, an ID token that is missing, badly signed, for another audience or issuer, with another nonce, or
-    expired, and for an identity the organisation does not let in.
+    expired, a UserInfo answer that cannot be read or is about someone else, and for an identity the organisation
+    does not let in.
     """
     try:
-        token = oidc_client(provider).authorize_access_token(
+        client = oidc_client(provider)
+        token = client.authorize_access_token(
             request, claims_options=_claims_options(provider), leeway=LEEWAY_SECONDS
         )
+        id_token_claims = token.get("userinfo")
+        if not id_token_claims:  # Authlib verifies an ID token only when there is one: no ID token, no sign-in
+            raise SsoRefused("The identity provider sent no ID token.")
+        claims = _with_userinfo(client, token, id_token_claims)
     except (AuthlibBaseError, JoseError, requests.RequestException, RuntimeError, ValueError, KeyError) as error:
         raise SsoRefused("The identity provider's answer could not be verified. Sign in again.") from error
-    claims = token.get("userinfo")
-    if not claims:  # Authlib verifies an ID token only when there is one: no ID token, no sign-in
-        raise SsoRefused("The identity provider sent no ID token.")
     return user_for_claims(provider, claims)
+
+
+def _with_userinfo(client: DjangoOAuth2App, token: dict, id_token_claims: dict) -> dict:
+    """The ID token's claims, completed with those of ``USERINFO_CLAIMS`` it lacks from the provider's UserInfo
+    endpoint (OpenID Connect Core §5.3), when its discovery document names one: §5.4 lets a provider give them
+    there only. A claim the ID token has is taken from it. The request goes through ``GuardedSession`` like every
+    other, to the endpoint ``_fetch_metadata`` checked.
+
+    Raises ``SsoRefused`` when the answer is about another ``sub`` than the ID token's (§5.3.4), and
+    ``requests.RequestException`` or ``ValueError`` when it cannot be had or read.
+    """
+    missing = [name for name in USERINFO_CLAIMS if name not in id_token_claims]
+    if not missing or "userinfo_endpoint" not in client.load_server_metadata():
+        return dict(id_token_claims)
+    userinfo = client.userinfo(token=token)
+    if userinfo.get("sub") != id_token_claims.get("sub"):
+        raise SsoRefused("The identity provider's UserInfo answer is about someone else. Sign in again.")
+    return {**{name: userinfo[name] for name in missing if name in userinfo}, **id_token_claims}
 
 
 def user_for_claims(provider: SsoProvider, claims: dict) -> User:

@@ -22,6 +22,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import OAuth2Error
 
+from accounts import sso_providers
 from accounts.sso_providers import SsoRefused
 from oauth import keys, login, revocation, sso_sign_in, throttling
 from oauth.forms import ConsentForm
@@ -85,17 +86,27 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
             self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        # OpenID Connect Core §3.1.2.1: a login_hint whose domain has single sign-on skips the login page.
-        provider = login.sso_provider(self.request.GET.get("login_hint", ""))
+        provider = self._provider_to_sign_in_at()
         if provider is not None:
             try:
                 return sso_sign_in.authorize_redirect(
                     self.request, provider, next_url=self.request.get_full_path(),
-                    login_hint=self.request.GET["login_hint"],
+                    login_hint=self.request.GET.get("login_hint", ""),
                 )
             except SsoRefused:
                 pass  # the login page, which shows why when the address is submitted
         return redirect_to_login(self.request.get_full_path(), sign_in_url(self.request), "next")
+
+    def _provider_to_sign_in_at(self):
+        """Where the person signs in without seeing the login page, if anywhere. A ``login_hint`` decides by its
+        address (OpenID Connect Core §3.1.2.1; ``login.sso_provider``): one that signs in with a password, such as
+        an administrator's, gets the login page. Otherwise the provider of the client's organisation when its single
+        sign-on is mandatory; optional single sign-on is offered first on the login page (``LoginView``)."""
+        hint = self.request.GET.get("login_hint", "")
+        if hint:
+            return login.sso_provider(hint)
+        provider = sso_providers.provider_for_client(self.request.GET.get("client_id", ""))
+        return provider if provider is not None and provider.mandatory else None
 
     def validate_authorization_request(self, request):
         scopes, credentials = super().validate_authorization_request(request)

@@ -10,7 +10,10 @@ real HTTP.
 Its ID tokens say ``email_verified: true``, as Okta, Entra ID or Google do for the addresses they manage (this
 project as a provider does not send the claim); a test chooses other claims with ``IdentityProvider.id_token_claims``
 (``sub`` included), and amends the discovery document with ``IdentityProvider.discovery``. It writes down the path
-of every request before answering it, so a test counts what reached it (``requests_to``).
+of every request before answering it, so a test counts what reached it (``requests_to``). Within
+``IdentityProvider.claims_in_userinfo`` it behaves as OpenID Connect Core §5.4 allows a certified provider to: its ID
+tokens carry ``sub`` (and what the test adds), and ``email``, ``email_verified`` and ``name`` come from its UserInfo
+endpoint.
 """
 
 import contextlib
@@ -29,11 +32,15 @@ from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
 import requests
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 from accounts import sso_providers
-from accounts.models import SsoProvider
+from accounts.models import SsoProvider, User
+from oauth.principals import principal_from_bearer
+from oauth.tokens import USER
 from oauth.validators import OAuth2Validator
+from project.errors import Unauthenticated
 from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import authorize_path, pkce_pair
@@ -49,6 +56,8 @@ DOMAIN = "acme.example"  # the people's, which the platform's organisation route
 CLAIMS_FILE = "id-token-claims.json"
 DISCOVERY_FILE = "discovery-overrides.json"
 REQUESTS_FILE = "requests.log"
+USERINFO_FILE = "userinfo.json"  # present: the claims are at the UserInfo endpoint (``claims_in_userinfo``)
+USERINFO_PATH = "/userinfo"
 
 _SETUP = """
 import json, sys
@@ -103,6 +112,19 @@ class IdentityProvider:
         with _file_contents(self.var_dir / DISCOVERY_FILE, overrides, {}):
             yield
 
+    @contextlib.contextmanager
+    def claims_in_userinfo(self, id_token: dict | None = None, **overrides):
+        """Within the block, its ID tokens carry ``sub`` and the protocol's claims (iss, aud, exp, iat, nonce,
+        auth_time, at_hash) and ``id_token`` alone, and its discovery document names a UserInfo endpoint answering
+        ``sub``, ``email``, ``email_verified: true`` and ``name`` for the access token's person, with ``overrides``
+        over them (``sub=`` another person)."""
+        path = self.var_dir / USERINFO_FILE
+        path.write_text(json.dumps({"id_token": id_token or {}, "userinfo": overrides}))
+        try:
+            yield
+        finally:
+            path.unlink()
+
     def requests_to(self, path: str) -> int:
         """How many requests for ``path`` it has received so far."""
         received = (self.var_dir / REQUESTS_FILE).read_text().splitlines()
@@ -130,6 +152,8 @@ def serve(var_dir: str, port: int) -> None:
     own_claims = OAuth2Validator.get_additional_claims
 
     def get_additional_claims(validator, request):
+        if (var / USERINFO_FILE).exists():
+            return _read_json(var / USERINFO_FILE)["id_token"]
         return {**own_claims(validator, request), **_read_json(var / CLAIMS_FILE)}
 
     OAuth2Validator.get_additional_claims = get_additional_claims
@@ -138,7 +162,10 @@ def serve(var_dir: str, port: int) -> None:
     def provider(environ, start_response):
         with open(var / REQUESTS_FILE, "a") as received:
             received.write(environ["PATH_INFO"] + "\n")
-        overrides = _read_json(var / DISCOVERY_FILE)
+        userinfo = var / USERINFO_FILE
+        if environ["PATH_INFO"] == USERINFO_PATH and userinfo.exists():
+            return _userinfo(environ, start_response, _read_json(userinfo)["userinfo"])
+        overrides = {**_userinfo_discovery(userinfo), **_read_json(var / DISCOVERY_FILE)}
         if environ["PATH_INFO"] != DISCOVERY_PATH or not overrides:
             return application(environ, start_response)
         answered = {}
@@ -152,6 +179,28 @@ def serve(var_dir: str, port: int) -> None:
 
     with make_server("127.0.0.1", port, provider, server_class=_ThreadingServer) as server:
         server.serve_forever()
+
+
+def _userinfo_discovery(userinfo: Path) -> dict:
+    """The discovery document's ``userinfo_endpoint`` while the claims are there."""
+    return {"userinfo_endpoint": settings.OAUTH_ISSUER + USERINFO_PATH} if userinfo.exists() else {}
+
+
+def _userinfo(environ, start_response, overrides: dict):
+    """OpenID Connect Core §5.3: the claims of the person the bearer access token (one this provider issued) is
+    for, with ``overrides`` over them; 401 for any other token."""
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    try:
+        principal = principal_from_bearer(token if scheme.lower() == "bearer" else "")
+        user = User.objects.get(pk=principal.id) if principal.kind == USER else None
+    except (Unauthenticated, User.DoesNotExist):
+        user = None
+    if user is None:
+        start_response("401 Unauthorized", [("WWW-Authenticate", 'Bearer error="invalid_token"')])
+        return [b""]
+    claims = {"sub": str(user.pk), "email": user.email, "email_verified": True, "name": user.full_name, **overrides}
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(claims).encode()]
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):

@@ -9,7 +9,7 @@
 """
 
 import io
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -119,12 +119,14 @@ def test_the_organisations_provider_never_signs_in_an_administrator(live_server,
 
 def test_an_administrator_keeps_the_password_under_mandatory_sso(live_server, acme, idp, people_client):
     """Issue 16, finding 3: as SSO never signs administrators in, mandatory SSO does not take their password away:
-    the login page asks for it instead of sending them to the provider, and the password grant accepts it."""
+    the login page asks for it instead of sending them to the provider, and the password grant accepts it. The
+    client's request goes to the provider at once (issue 18, item 2): the login page is the one of ``?password=1``."""
     acme.mandatory = True
     acme.save()
     admin = factories.make_user(acme.organization, email="grace@acme.example", is_staff=True, roles=["insights:read"])
     browser = Browser(live_server.url)
-    page = browser.open(authorize_path(people_client.client_id, code_challenge=pkce_pair()[1]))
+    path = authorize_path(people_client.client_id, code_challenge=pkce_pair()[1])
+    page = browser.open(f"/v2/oauth/login?password=1&next={quote(path, safe='')}")
 
     assert_signed_in(browser.submit(page, email=admin.email, password=PASSWORD), browser, admin.email)
     assert password_grant(live_server, people_client, admin.email).status_code == 200

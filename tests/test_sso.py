@@ -5,7 +5,7 @@ over HTTP for discovery, authorization, the code exchange and its JWKS. The brow
 """
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt
 import pytest
@@ -251,7 +251,9 @@ def test_mandatory_sso_never_accepts_a_password_on_the_login_page(live_server, m
     ada = factories.make_user(mandatory.organization, email="ada@acme.example")
     browser = Browser(live_server.url)
     path = authorize_path(people_client.client_id, code_challenge=pkce_pair()[1])
-    answer = browser.submit(browser.open(path), email=ada.email, password=PASSWORD)
+    # The client's request goes to the provider at once; the login page's password form is the one of ?password=1.
+    page = browser.open(f"/v2/oauth/login?password=1&next={quote(path, safe='')}")
+    answer = browser.submit(page, email=ada.email, password=PASSWORD)
 
     assert answer.status_code == 302 and answer.headers["Location"].startswith(idp.url)  # to the provider
     assert "_auth_user_id" not in SessionStore(session_key=browser.session.cookies["sessionid"]).load()
