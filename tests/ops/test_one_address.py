@@ -6,8 +6,6 @@ self-signed certificate for ``localhost``. Without an nginx binary the test is s
 where .ci/run installs it and a missing binary fails the test.
 """
 
-import datetime
-import ipaddress
 import os
 import shutil
 import signal
@@ -20,17 +18,13 @@ from pathlib import Path
 import grpc
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated.user_behavior_insights_service_pb2_grpc import UserBehaviorInsightsServiceStub
 from insights.models import Event, Query
-from tests.grpc_helpers import field_violations, free_port, rejected
+from tests.grpc_helpers import field_violations, free_port, rejected, self_signed_certificate
 from ubi_client import OAuth2TokenService
 from ubi_client.grpc_auth import connect
 from ubi_client.requests_auth import OAuth2Handler
@@ -45,34 +39,6 @@ def nginx_binary() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail("nginx is missing: .ci/run installs it (apt-get install -y nginx)")
     pytest.skip("nginx is not installed (Debian: apt-get install nginx); CI installs it")
-
-
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for localhost and 127.0.0.1, valid for a day, and its key: (cert.pem, key.pem)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
 
 
 def site_configuration(port: int, http_address: str, grpc_address: str, cert: Path, key: Path) -> str:
@@ -125,7 +91,10 @@ def wait_until_listening(process: subprocess.Popen, port: int, log: Path) -> Non
 def one_address(tmp_path, live_server, grpc_address):
     """``(port, certificate path)`` of nginx serving both protocols on one TLS port of 127.0.0.1."""
     binary = nginx_binary()
-    cert, key = self_signed_certificate(tmp_path)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate_pem, key_pem = self_signed_certificate()
+    cert.write_bytes(certificate_pem)
+    key.write_bytes(key_pem)
     port = free_port()
     http_address = live_server.url.removeprefix("http://")
     (tmp_path / "ubi.conf").write_text(site_configuration(port, http_address, grpc_address, cert, key))
