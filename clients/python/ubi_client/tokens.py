@@ -28,7 +28,8 @@ _TRANSIENT_STATUSES = {408, 425, 429}
 
 class TokenError(Exception):
     """The token endpoint gave no token. ``retryable``: whether the same request may succeed later; ``error`` is
-    the OAuth error code of the answer (``"invalid_client"``, ...) and ``status`` its HTTP status, when there was one."""
+    the OAuth error code of the answer (``"invalid_client"``, ...) and ``status`` its HTTP status, when there was
+    one."""
 
     retryable = True
 
