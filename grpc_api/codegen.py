@@ -12,7 +12,8 @@ from pathlib import Path
 
 from grpc_tools import protoc
 
-PROTOS_DIR = Path(__file__).resolve().parent / "protos"
+from project.paths import PROTOS_DIR
+
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 
 # protoc writes ``import user_behavior_insights_pb2 as ...``, a top-level import that only works with the output

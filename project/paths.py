@@ -8,4 +8,6 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The public .proto files: compiled by grpc_api.codegen, served for download under /api/v1/protos/.
+PROTOS_DIR = BASE_DIR / "grpc_api" / "protos"
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))

@@ -214,7 +214,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "User Behavior Insights API",
-    "DESCRIPTION": "Track and read UBI 1.3.0 queries and events. Errors are RFC 9457 problem details.",
+    "DESCRIPTION": "Track and read UBI 1.3.0 queries and events. Errors are RFC 9457 problem details. The gRPC "
+    "API's .proto files download from [/api/v1/protos/](/api/v1/protos/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

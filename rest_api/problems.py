@@ -1,8 +1,9 @@
 """RFC 9457 problem details: the one shape of every error under ``/api/``.
 
 ``HTTP_STATUSES`` is the HTTP status of each class of the error hierarchy (``project.errors``), the twin of
-``grpc_api.status.CODES``; a class not in it is answered as its nearest ancestor that is. Every body carries the
-extension member ``code``: the ``DomainError.code`` of the error, or of the class the status stands for.
+``grpc_api.status.CODES``; a class not in it is answered as its nearest ancestor that is. Every body carries
+``instance``, the path of the request that failed (RFC 9457 §3.1.5), and the extension member ``code``: the
+``DomainError.code`` of the error, or of the class the status stands for.
 
 ``exception_handler`` is DRF's ``EXCEPTION_HANDLER``; ``handler400``/``403``/``404``/``500`` are Django's error
 views for everything DRF does not see (unknown URLs, crashes). Both go through ``problem_response``.
@@ -63,11 +64,15 @@ def http_status(exc: errors.DomainError) -> int:
     return next(HTTP_STATUSES[cls] for cls in type(exc).__mro__ if cls in HTTP_STATUSES)
 
 
-def problem_response(status, *, code=None, title=None, detail=None, errors=None, headers=None) -> HttpResponse:
+def problem_response(
+    request, status, *, code=None, title=None, detail=None, errors=None, headers=None
+) -> HttpResponse:
+    """The problem details of ``status`` for ``request``; ``instance`` is its path."""
     type_, default_title = STATUS_TYPES.get(status, ("about:blank", "Error."))
     body = {"type": type_, "title": title or default_title, "status": status}
     if detail and detail != body["title"]:
         body["detail"] = detail
+    body["instance"] = request.path
     body["code"] = code or STATUS_CODES.get(status, "error")
     if errors is not None:
         body["errors"] = errors
@@ -95,27 +100,30 @@ def flatten_errors(detail, prefix="") -> dict[str, list[str]]:
     return {prefix: [str(message) for message in messages]} if messages else {}
 
 
-def domain_error_response(exc: errors.DomainError) -> HttpResponse:
+def domain_error_response(request, exc: errors.DomainError) -> HttpResponse:
     headers = {}
     if isinstance(exc, errors.Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     if exc.retry_after:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.InvalidInput):
-        return problem_response(http_status(exc), code=exc.code, title=exc.title, errors=exc.errors, headers=headers)
-    return problem_response(http_status(exc), code=exc.code, detail=exc.detail, headers=headers)
+        return problem_response(
+            request, http_status(exc), code=exc.code, title=exc.title, errors=exc.errors, headers=headers
+        )
+    return problem_response(request, http_status(exc), code=exc.code, detail=exc.detail, headers=headers)
 
 
 def exception_handler(exc, context):
     """DRF ``EXCEPTION_HANDLER``. Returns ``None`` for the unknown, which Django then answers as a 500."""
+    request = context["request"]
     if (domain_error := errors.as_domain_error(exc)) is not None:
-        return domain_error_response(domain_error)
+        return domain_error_response(request, domain_error)
     if isinstance(exc, Http404):
-        return problem_response(404)
+        return problem_response(request, 404)
     if isinstance(exc, DjangoPermissionDenied):
-        return problem_response(403)
+        return problem_response(request, 403)
     if isinstance(exc, drf_exceptions.ValidationError):
-        return problem_response(400, title=VALIDATION_TITLE, errors=flatten_errors(exc.detail))
+        return problem_response(request, 400, title=VALIDATION_TITLE, errors=flatten_errors(exc.detail))
     if isinstance(exc, drf_exceptions.APIException):
         headers = {}
         if isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
@@ -123,28 +131,28 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = 'Bearer realm="api"'
         detail = exc.detail if isinstance(exc.detail, str) else None
         if isinstance(exc, drf_exceptions.ParseError):
-            return problem_response(400, title=VALIDATION_TITLE, errors={"": [str(exc.detail)]})
+            return problem_response(request, 400, title=VALIDATION_TITLE, errors={"": [str(exc.detail)]})
         code = STATUS_CODES.get(exc.status_code, exc.default_code)
-        return problem_response(exc.status_code, code=code, detail=detail, headers=headers)
+        return problem_response(request, exc.status_code, code=code, detail=detail, headers=headers)
     return None
 
 
 # Django's own error views, wired in project/urls.py. The signatures are Django's.
 def handler400(request, exception=None):
-    return problem_response(400)
+    return problem_response(request, 400)
 
 
 def handler403(request, exception=None):
-    return problem_response(403)
+    return problem_response(request, 403)
 
 
 def handler404(request, exception=None):
-    return problem_response(404)
+    return problem_response(request, 404)
 
 
 def handler500(request):
     # Django calls it while handling the exception: one that means something to the caller (the database out of
     # reach, in a middleware or a view outside DRF) is answered as such, not as our fault.
     if (domain_error := errors.as_domain_error(sys.exception())) is not None:
-        return domain_error_response(domain_error)
-    return problem_response(500)
+        return domain_error_response(request, domain_error)
+    return problem_response(request, 500)

@@ -123,6 +123,7 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField(required=False)
+    instance = serializers.CharField(help_text="The path of the request that failed.")
     code = serializers.CharField(
         help_text='The error\'s stable code ("invalid_input", "not_found", "rate_limited", ...), the reason gRPC '
         "gives in google.rpc.ErrorInfo."
@@ -147,3 +148,4 @@ class MeSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_roles(self, principal) -> list[str]:
         return sorted(principal.roles)
+

@@ -11,6 +11,9 @@ urlpatterns = [
     path("ubi/queries/<str:query_id>", views.QueryView.as_view(), name="query"),
     path("ubi/events", views.EventsView.as_view(), name="events"),
     path("me", views.MeView.as_view(), name="me"),
+    # The gRPC API's .proto files, for download.
+    path("protos/", views.ProtoIndexView.as_view(), name="protos"),
+    path("protos/<str:name>", views.ProtoFileView.as_view(), name="proto"),
     # The OpenAPI document and the API reference page (Swagger UI, its assets served from the sidecar package).
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="rest_api:openapi"), name="api-docs"),

@@ -1,12 +1,17 @@
 """REST adapters over ``insights.services`` and ``insights.selectors``: parse the request, call, shape the answer;
-and ``/api/v1/me``, the caller's principal.
+``/api/v1/me``, the caller's principal; and ``/api/v1/protos/``, the gRPC API's ``.proto`` files for download.
 
 No rule lives here. The principal is ``request.user`` (``rest_api.authentication.BearerAuthentication``).
 """
 
+from functools import cache
+from pathlib import Path
+
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +20,7 @@ from insights import selectors, services
 from insights.pagination import Page
 from insights.selectors import EVENT_FILTERS, QUERY_FILTERS
 from project.conf import ubi_settings
+from project.paths import PROTOS_DIR
 from rest_api import serializers
 from rest_api.openapi import problem_responses
 from rest_api.parsers import LimitedJSONParser
@@ -164,3 +170,39 @@ class MeView(APIView):
     )
     def get(self, request):
         return Response(serializers.MeSerializer(request.user).data)
+
+
+@cache
+def proto_files() -> dict[str, Path]:
+    """The downloadable ``.proto`` files by name. Only these names are served: no part of a request's path
+    reaches the file system."""
+    return {path.name: path for path in sorted(PROTOS_DIR.glob("*.proto"))}
+
+
+class ProtoIndexView(APIView):
+    """``GET /api/v1/protos/``: the gRPC API's ``.proto`` files, each with its download address. No token needed."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(exclude=True)  # a download beside the API, named in the document's description
+    def get(self, request):
+        protos = [
+            {"name": name, "url": request.build_absolute_uri(f"{request.path.rstrip('/')}/{name}")}
+            for name in proto_files()
+        ]
+        return Response({"protos": protos})
+
+
+class ProtoFileView(APIView):
+    """``GET /api/v1/protos/<name>``: one ``.proto`` file as ``text/plain``. No token needed."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(exclude=True)
+    def get(self, request, name):
+        path = proto_files().get(name)
+        if path is None:
+            raise Http404(name)
+        return HttpResponse(path.read_bytes(), content_type="text/plain; charset=utf-8")

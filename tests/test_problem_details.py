@@ -38,7 +38,8 @@ def test_a_crash_is_a_bare_500(client, settings):
     response = client.get("/api/v1/crash")
     body = assert_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
-    assert set(body) == {"type", "title", "status", "code"}
+    assert set(body) == {"type", "title", "status", "instance", "code"}
+    assert body["instance"] == "/api/v1/crash"
 
 
 @override_settings(ALLOWED_HOSTS=["example.com"])
