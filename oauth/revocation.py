@@ -14,10 +14,10 @@ Reading by ``id`` needs the rows to become visible in ``id`` order. SQLite has o
 ids are handed out before commit, so a revocation locks the table against other writers until it commits (readers
 are not blocked). Rows of expired tokens are deleted after a revocation, at most once a minute per process.
 
-Ending an access token with everything around it deletes its row (family revocation, the end of a client's or
-user's tokens), and one ``post_delete`` receiver puts it on the list. Ending an access token alone (``revoke_access``:
-the revocation endpoints, the admin) puts it on the list directly and keeps its row, expired at the revocation,
-because the refresh token issued beside it still reads its scope there and goes on working.
+Ending an access token deletes its row (family revocation, the end of a client's or user's tokens, the revocation
+of a client's token), and one ``post_delete`` receiver puts it on the list. The one exception is ending alone a
+token issued beside a refresh token (``revoke_access``): that refresh token reads its scope in the row and goes on
+working, so the row stays, expired at the revocation, and the token goes on the list directly.
 """
 
 import threading
@@ -134,19 +134,25 @@ def revoke_token(token: str) -> None:
 
 def revoke_access(access_token) -> None:
     """End an access token, and nothing else: reference/oauth.txt has revoking a refresh token end the access tokens
-    derived from it, not the reverse. An expired token has nothing left to end.
+    derived from it, not the reverse.
 
-    The audit event's actor is the one ``accounts.audit.acting`` names (the admin names the administrator).
+    A token issued beside a refresh token keeps its row, expired at the revocation, since that refresh token reads
+    its scope there and goes on working; its checksum goes on the list here. Any other token's row is deleted, which
+    puts it on the list (``access_token_deleted``). An expired token has nothing left to end. The audit event's
+    actor is the one ``accounts.audit.acting`` names (the admin names the administrator).
     """
     now = timezone.now()
+    rows = get_access_token_model().objects.filter(pk=access_token.pk, expires__gt=now)
     with transaction.atomic():
-        # Marking it expired is the claim: of two concurrent revocations, one records it.
-        if not get_access_token_model().objects.filter(pk=access_token.pk, expires__gt=now).update(
-            expires=now, updated=now
-        ):
-            return
-        audit.record(AuditEvent.Action.REVOKED, access_token)
-        revoke_checksum(access_token.token_checksum, expires=access_token.expires)
+        # Changing the row is the claim: of two concurrent revocations, one records it.
+        if get_refresh_token_model().objects.filter(access_token=access_token).exists():
+            ended = rows.update(expires=now, updated=now)
+            if ended:
+                revoke_checksum(access_token.token_checksum, expires=access_token.expires)
+        else:
+            ended, _ = rows.delete()
+        if ended:
+            audit.record(AuditEvent.Action.REVOKED, access_token)
 
 
 def revoke_refresh(refresh_token) -> None:
