@@ -11,8 +11,8 @@ pair. Otherwise it is taken for a theft and the whole family is revoked (``oauth
 
 Only digests of tokens are stored, so answering the same pair needs the answer kept: encrypted
 (``accounts.encryption``, a key derived from ``SECRET_KEY``, so a database dump alone yields nothing) in
-``RotatedRefreshToken``, until the grace period ends. The next rotation after that deletes it, and so does the
-rotation of its successor, whose own reuse would then be a theft.
+``RotatedRefreshToken``, until the grace period ends. The next rotation after that deletes it (once it commits, in a
+statement of its own), and so does the rotation of its successor, after which its reuse is a theft.
 
 Two refreshes with one token both pass validation and meet at the claim, an ``UPDATE`` of the token's row where it is
 still live: one spends it; the other's ``UPDATE`` waits for that row lock, finds the row spent once the first
@@ -22,6 +22,7 @@ commits, and reads the answer the first committed (PostgreSQL's READ COMMITTED r
 import json
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
@@ -41,7 +42,7 @@ def claim(refresh_token) -> dict | None:
     now = timezone.now()
     spent = get_refresh_token_model().objects.filter(pk=refresh_token.pk, revoked__isnull=True)
     if spent.update(revoked=now, updated=now):
-        RotatedRefreshToken.objects.filter(Q(expires__lte=now) | Q(successor=refresh_token)).delete()
+        transaction.on_commit(lambda: _forget(refresh_token, now=now), robust=True)
         return None
     answer = kept_answer(refresh_token)
     if answer is None:
@@ -72,3 +73,8 @@ def kept_answer(refresh_token) -> dict | None:
     )
     clear = decrypt(stored, purpose=PURPOSE) if stored else None
     return json.loads(clear) if clear else None
+
+
+def _forget(refresh_token, *, now) -> None:
+    """Once a rotation commits: the answers past their grace period, and the one whose successor it spent."""
+    RotatedRefreshToken.objects.filter(Q(expires__lte=now) | Q(successor=refresh_token)).delete()
