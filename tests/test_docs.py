@@ -4,8 +4,9 @@ docs/operations.md's two configuration tables are checked against the settings' 
 variable ``project/settings.py`` and ``project/paths.py`` read is documented, every knob of
 ``project.conf.DEFAULTS`` is documented with its default (a Python expression in the *default* column, evaluated and
 compared with the value) and with whether the environment may set it (``_UBI_FROM_ENVIRONMENT``), and nothing is
-documented that the code does not read. docs/oauth.md's error table is the token endpoint's ``ERRORS``. Every relative link of README.md and docs/*.md reaches a file (and a heading,
-when it names one), and README.md stays a front door.
+documented that the code does not read. docs/oauth.md's error table is the token endpoint's ``ERRORS``. Every
+relative link of README.md and docs/*.md reaches a file (and a heading, when it names one), and README.md stays a
+front door.
 """
 
 import ast

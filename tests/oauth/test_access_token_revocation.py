@@ -11,23 +11,6 @@ from tests import factories
 from tests.oauth_client import error_of, me_status, password_grant, post_token, refresh
 
 
-@pytest.fixture
-def user(org):
-    return factories.make_user(org, roles=["insights:read"])
-
-
-@pytest.fixture
-def sign_in(live_server, people_client, user):
-    """A new sign-in of ``user`` (password grant) at each call: its access and refresh tokens."""
-
-    def tokens():
-        response = password_grant(live_server, people_client, user.email)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    return tokens
-
-
 def jti_of(access_token: str) -> str:
     return jwt.decode(access_token, options={"verify_signature": False})["jti"]
 

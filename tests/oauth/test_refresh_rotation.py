@@ -14,24 +14,9 @@ from django.utils import timezone
 
 from oauth.models import RotatedRefreshToken
 from tests import factories
-from tests.oauth_client import error_of, me_status, password_grant, refresh
+from tests.oauth_client import error_of, me_status, refresh
 
 GRACE = timedelta(seconds=30)
-
-
-@pytest.fixture
-def user(org):
-    return factories.make_user(org, roles=["insights:read"])
-
-
-@pytest.fixture
-def sign_in(live_server, people_client, user):
-    def tokens():
-        response = password_grant(live_server, people_client, user.email)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    return tokens
 
 
 @pytest.fixture
