@@ -1,9 +1,10 @@
 """Issued tokens in the admin, scoped to the administrator's organisation.
 
 django-oauth-toolkit's admins already list tokens without showing them; ours add the organisation scope and revoke
-through oauth/revocation.py, as the revocation endpoint does, so each revocation is in the audit trail. Revoking
-deletes the access token row, which also puts it on the revocation list, so the token stops working in every process
-at once. It needs the permission to change the token: django-oauth-toolkit lets nobody delete one in the admin.
+through oauth/revocation.py, as the revocation endpoint does, so each revocation is in the audit trail and on the
+revocation list: the token stops working in every process at once. Revoking an access token ends it alone (its
+refresh token lives on); revoking a refresh token ends every token derived from it. It needs the permission to change
+the token: django-oauth-toolkit lets nobody delete one in the admin.
 """
 
 from django.contrib import admin

@@ -32,7 +32,12 @@ class FormOrJSONOAuthLibCore(OAuthLibCore):
         return super().extract_body(request)
 
     def create_token_response(self, request):
+        body = dict(self.extract_body(request))
         # oauthlib would treat a request without grant_type as an authorization-code exchange.
-        if not dict(self.extract_body(request)).get("grant_type"):
+        if not body.get("grant_type"):
             raise InvalidRequest(description="Missing grant_type parameter.")
+        # reference/oauth.txt: "A client_id is required for every grant", in the body or by HTTP Basic; without
+        # one it is a missing parameter, as at the authorization endpoint (oauthlib would say invalid_client).
+        if not body.get("client_id") and not request.headers.get("Authorization", "").lower().startswith("basic "):
+            raise InvalidRequest(description="Missing client_id parameter.")
         return super().create_token_response(request)

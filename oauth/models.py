@@ -3,6 +3,7 @@ default's file cache culls a third of itself when full, a Redis may be flushed o
 be forgotten while it matters. Each row is kept only as long as that, then purged (see each module)."""
 
 from django.db import models
+from oauth2_provider.settings import oauth2_settings
 
 
 class RevokedToken(models.Model):
@@ -42,3 +43,32 @@ class RedeemedCode(models.Model):
 
     def __str__(self):
         return f"redeemed code {self.digest[:12]}"
+
+
+class AccessTokenId(models.Model):
+    """The ``jti`` of an issued access token (``oauth.token_ids``), so ``DELETE /v2/auth/token/<jti>`` finds its
+    row by one primary-key lookup: the row keeps a digest of the token, and the claim is inside the token."""
+
+    jti = models.UUIDField(primary_key=True)
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+
+    def __str__(self):
+        return f"access token id {self.jti}"
+
+
+class RotatedRefreshToken(models.Model):
+    """A refresh token just rotated out, with the answer its rotation gave (``oauth.refresh_rotation``), encrypted:
+    the same token presented again within ``REFRESH_TOKEN_REUSE_GRACE_SECONDS`` gets that answer back while its new
+    refresh token (``successor``) lives. Deleted once the grace period is over."""
+
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    successor = models.ForeignKey(oauth2_settings.REFRESH_TOKEN_MODEL, on_delete=models.CASCADE, related_name="+")
+    answer = models.TextField()  # Fernet (accounts.encryption) of the token response's JSON
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"rotated refresh token #{self.pk}"

@@ -14,8 +14,10 @@ Reading by ``id`` needs the rows to become visible in ``id`` order. SQLite has o
 ids are handed out before commit, so a revocation locks the table against other writers until it commits (readers
 are not blocked). Rows of expired tokens are deleted after a revocation, at most once a minute per process.
 
-Every path that ends an access token deletes its row (django-oauth-toolkit's ``revoke()``, refresh-token rotation
-and family revocation, the admin, deactivating a client or user), so one ``post_delete`` receiver catches them all.
+Ending an access token deletes its row (family revocation, the end of a client's or user's tokens, the revocation
+of a client's token), and one ``post_delete`` receiver puts it on the list. The one exception is ending alone a
+token issued beside a refresh token (``revoke_access``): that refresh token reads its scope in the row and goes on
+working, so the row stays, expired at the revocation, and the token goes on the list directly.
 """
 
 import threading
@@ -26,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model, revoke_access_token
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -131,13 +133,26 @@ def revoke_token(token: str) -> None:
 
 
 def revoke_access(access_token) -> None:
-    """End an access token and the refresh token issued beside it (django-oauth-toolkit's shared revoke path).
+    """End an access token, and nothing else: reference/oauth.txt has revoking a refresh token end the access tokens
+    derived from it, not the reverse.
 
-    Deleting the access-token row is what puts it on the revocation list above. The audit event's actor is the
-    one ``accounts.audit.acting`` names (the admin names the administrator).
+    A token issued beside a refresh token keeps its row, expired at the revocation, since that refresh token reads
+    its scope there and goes on working; its checksum goes on the list here. Any other token's row is deleted, which
+    puts it on the list (``access_token_deleted``). An expired token has nothing left to end. The audit event's
+    actor is the one ``accounts.audit.acting`` names (the admin names the administrator).
     """
-    audit.record(AuditEvent.Action.REVOKED, access_token)
-    revoke_access_token(access_token)
+    now = timezone.now()
+    rows = get_access_token_model().objects.filter(pk=access_token.pk, expires__gt=now)
+    with transaction.atomic():
+        # Changing the row is the claim: of two concurrent revocations, one records it.
+        if get_refresh_token_model().objects.filter(access_token=access_token).exists():
+            ended = rows.update(expires=now, updated=now)
+            if ended:
+                revoke_checksum(access_token.token_checksum, expires=access_token.expires)
+        else:
+            ended, _ = rows.delete()
+        if ended:
+            audit.record(AuditEvent.Action.REVOKED, access_token)
 
 
 def revoke_refresh(refresh_token) -> None:

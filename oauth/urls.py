@@ -7,8 +7,12 @@ app_name = "oauth"
 urlpatterns = [
     path("oauth2/token", views.TokenView.as_view(), name="token"),
     path("v2/auth/token", views.TokenView.as_view(), name="token-v2"),
-    path("v2/auth/token/<str:token_id>", views.TokenRevocationView.as_view(), name="token-revoke"),
-    path("oauth2/revoke", views.TokenRevocationView.as_view(), name="revoke"),
+    path(
+        "v2/auth/token/<str:token_id>",
+        views.TokenRevocationView.as_view(http_method_names=["delete", "options"]),
+        name="token-revoke",
+    ),
+    path("oauth2/revoke", views.TokenRevocationView.as_view(http_method_names=["post", "options"]), name="revoke"),
     path("v2/oauth/authorize", views.AuthorizeView.as_view(), name="authorize"),
     path("v2/oauth/login", sign_in_views.LoginView.as_view(), name="login"),
     path("v2/oauth/login/code", sign_in_views.SecondFactorView.as_view(), name="login-second-factor"),

@@ -8,7 +8,7 @@ oauthlib would answer with its generic code. The sign-in rules themselves are in
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
 from oauthlib.oauth2.rfc6749 import utils
@@ -16,8 +16,8 @@ from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestFata
 
 from accounts import sso_providers
 from accounts.models import AppClient, is_secure_redirect_uri
-from oauth import clients, login, redeemed_codes, throttling
-from oauth.dot_private_hooks import CodeRedeemedMeanwhile, DotPrivateHooksValidator
+from oauth import clients, login, redeemed_codes, refresh_rotation, revocation, throttling, token_ids
+from oauth.dot_private_hooks import AnsweredMeanwhile, CodeRedeemedMeanwhile, DotPrivateHooksValidator
 from oauth.oauth_errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
 from oauth.scopes import held_scopes
 from oauth.tokens import token_checksum
@@ -159,21 +159,42 @@ class OAuth2Validator(DotPrivateHooksValidator):
     # --- Refresh tokens -----------------------------------------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        """django-oauth-toolkit's checks (reuse of a rotated-out token revokes its family); then two lifetimes:
-        the token's, ``REFRESH_TOKEN_EXPIRE_SECONDS`` from its issue, and its sign-in's (the family),
+        """A live refresh token of this client, or one just rotated out and presented again within its grace period
+        (``oauth.refresh_rotation``: ``request.kept_answer`` is then the answer). Any other spent or revoked one is
+        taken for stolen: its whole family is revoked. Then two lifetimes: the token's,
+        ``REFRESH_TOKEN_EXPIRE_SECONDS`` from its issue, and its sign-in's (the family),
         ``REFRESH_FAMILY_MAX_AGE_SECONDS`` from the grant that began it, so a refresh renews the token, never the
         sign-in; last, the user may still sign in as they did (``_check_user_may_refresh``).
 
         Each refusal is RFC 6749 §5.2 ``invalid_grant`` with its reason (``InvalidGrantError``)."""
-        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
-            return False
-        token, now = request.refresh_token_instance, timezone.now()
+        token = (
+            RefreshToken.objects.filter(token_checksum=token_checksum(refresh_token))
+            .select_related("user")
+            .order_by(F("revoked").desc(nulls_first=True))  # the live one first, if a checksum is found twice
+            .first()
+        )
+        if token is None:
+            raise InvalidGrantError(description="Unknown refresh token.")
+        if token.revoked is not None:
+            request.kept_answer = refresh_rotation.kept_answer(token) if token.application_id == client.pk else None
+            if request.kept_answer is None:
+                revocation.revoke_refresh(token)
+                raise InvalidGrantError(
+                    description="The refresh token was already used or revoked: every token of its sign-in is revoked."
+                )
+        elif token.access_token_id is None:  # its access token deleted by hand: nothing to renew from
+            raise InvalidGrantError(description="The refresh token has been revoked.")
+        if token.application_id != client.pk:
+            raise InvalidGrantError(description="The refresh token was issued to another client.")
+        now = timezone.now()
         if token.created + refresh_token_expire_timedelta() <= now:
             raise InvalidGrantError(description="The refresh token has expired.")
         signed_in = _family_start(token)
         if signed_in + timedelta(seconds=ubi_settings.REFRESH_FAMILY_MAX_AGE_SECONDS) <= now:
             raise InvalidGrantError(description="This sign-in has reached its maximum age: sign in again.")
-        _check_user_may_refresh(request.user, client, signed_in=signed_in)
+        _check_user_may_refresh(token.user, client, signed_in=signed_in)
+        # What django-oauth-toolkit's own validation leaves for its other hooks (scopes, saving).
+        request.user, request.refresh_token, request.refresh_token_instance = token.user, refresh_token, token
         return True
 
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
@@ -181,29 +202,24 @@ class OAuth2Validator(DotPrivateHooksValidator):
         granted = utils.scope_to_list(super().get_original_scopes(refresh_token, request, *args, **kwargs))
         return held_scopes(request.user, granted=granted or [], application=request.client)
 
-    def _claim_refresh_token(self, request):
-        # Two refreshes with one token both pass validation; the row lock lets the first rotate it, and the second
-        # then finds it revoked and loses. Not a theft: the same client retried. Its next use would be one.
-        claimed = (
-            RefreshToken.objects.select_for_update()
-            .filter(pk=request.refresh_token_instance.pk, revoked__isnull=True)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if claimed is None:
-            raise InvalidGrantError(description="The refresh token has already been used.")
-
     # --- Saving tokens (oauth.dot_private_hooks calls these) -----------------------------------------------------
 
     def consume_grant(self, request):
         if request.grant_type == "authorization_code":
             self._redeem_code(request)
         elif request.grant_type == "refresh_token":
-            self._claim_refresh_token(request)
+            # Kept apart: django-oauth-toolkit's rotation clears request.refresh_token_instance.
+            request.spent_refresh_token = request.refresh_token_instance
+            answer = refresh_rotation.claim(request.spent_refresh_token)
+            if answer is not None:
+                raise AnsweredMeanwhile(answer)
 
     def tokens_saved(self, token, request):
+        token_ids.remember(request.issued_access_token, token["access_token"])
         if request.grant_type == "authorization_code":
             redeemed_codes.remember(request.code, token_family=request.issued_refresh_token.token_family)
+        elif request.grant_type == "refresh_token":
+            refresh_rotation.keep(request.spent_refresh_token, successor=request.issued_refresh_token, answer=token)
 
     def grant_lost_race(self, request):
         self._revoke_tokens_of_redeemed_code(request.code)

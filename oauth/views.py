@@ -24,9 +24,9 @@ from oauthlib.oauth2 import OAuth2Error
 
 from accounts import sso_providers
 from accounts.sso_providers import SsoRefused
-from oauth import keys, login, revocation, sso_sign_in, throttling
+from oauth import keys, login, revocation, sso_sign_in, throttling, token_ids
 from oauth.forms import ConsentForm
-from oauth.oauth_errors import ERROR_STATUS, AccessDenied, InvalidClient, TooManyAttempts
+from oauth.oauth_errors import ERRORS, AccessDenied, InvalidClient, TokenRateLimited, error_body
 from oauth.oauthlib_server import S256, Server
 from oauth.scopes import RoleScopes, user_roles
 from oauth.sign_in_views import LanguageMixin, sign_in_url
@@ -34,10 +34,13 @@ from project.errors import RateLimited
 
 
 def token_endpoint_response(body: str, status: int, headers: dict) -> HttpResponse:
-    """Copy oauthlib's answer, putting error statuses through the table of reference/oauth.txt."""
+    """Copy oauthlib's answer, putting errors through the table of reference/oauth.txt (``ERRORS``): its status,
+    and an ``error_description`` in every body."""
     if status >= 400:
-        error = json.loads(body or "{}").get("error")
-        status = ERROR_STATUS.get(error, status)
+        error = json.loads(body or "{}")
+        code = ERRORS.get(error.get("error"))
+        status = code.status if code else status
+        body = json.dumps({**error, **error_body(error.get("error"), error.get("error_description"))})
         headers = {name: value for name, value in headers.items() if name.lower() != "www-authenticate"}
     response = HttpResponse(body, status=status, content_type="application/json")
     for name, value in headers.items():
@@ -50,13 +53,27 @@ def oauth_error_response(error: OAuth2Error) -> HttpResponse:
     return token_endpoint_response(error.json, error.status_code, error.headers)
 
 
+class JsonMethodNotAllowed:
+    """A method the endpoint does not take: 405 with ``Allow``, and an RFC 6749 body like its other errors, not
+    Django's empty HTML page."""
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        allowed = [method for method in self._allowed_methods() if method != "OPTIONS"]
+        body = error_body("invalid_request", f"{request.method} is not allowed here: use {', '.join(allowed)}.")
+        response = JsonResponse(body, status=405)
+        response["Allow"] = ", ".join(self._allowed_methods())
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(sensitive_post_parameters(), name="dispatch")  # passwords, one-time codes, secrets, tokens
-class TokenView(OAuthLibMixin, View):
+class TokenView(JsonMethodNotAllowed, OAuthLibMixin, View):
     """``POST /oauth2/token`` and ``POST /v2/auth/token``: every grant, one implementation (oauthlib's).
 
     Rate limited per source address first, then per client once it is authenticated (``OAuth2Validator``): a
-    ``too_many_attempts`` 429 with ``Retry-After``, the token endpoint's own error shape (reference/oauth.txt).
+    ``rate_limited`` 429 with ``Retry-After`` (``too_many_attempts`` is the lockout of an account after failed
+    sign-ins, another matter).
     """
 
     def post(self, request, *args, **kwargs):
@@ -66,7 +83,7 @@ class TokenView(OAuthLibMixin, View):
         except OAuth2Error as error:
             return oauth_error_response(error)
         except RateLimited as limited:
-            return oauth_error_response(TooManyAttempts(limited.retry_after, description=limited.detail))
+            return oauth_error_response(TokenRateLimited(limited.retry_after, description=limited.detail))
         return token_endpoint_response(body, status, headers)
 
 
@@ -140,15 +157,17 @@ class AuthorizeView(LanguageMixin, AuthorizationView):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class TokenRevocationView(View):
-    """``DELETE /v2/auth/token/<token_id>`` (reference/oauth.txt) and ``POST /oauth2/revoke`` (RFC 7009).
+class TokenRevocationView(JsonMethodNotAllowed, View):
+    """``DELETE /v2/auth/token/<token_id>`` (reference/oauth.txt) and ``POST /oauth2/revoke`` (RFC 7009); each URL
+    takes its one method (``oauth/urls.py``).
 
-    Holding a token is what allows revoking it. Always a success, even for an unknown token (RFC 7009 §2.2): the
-    answer tells nothing about which tokens exist.
+    Holding a token is what allows revoking it; a ``jti`` in the path also needs its owner's authentication
+    (``oauth.token_ids``). Always a success, even for an unknown token (RFC 7009 §2.2): the answer tells nothing
+    about which tokens exist.
     """
 
     def delete(self, request, token_id):
-        revocation.revoke_token(token_id)
+        token_ids.revoke_by_id(token_id, authorization=request.headers.get("Authorization", ""))
         return HttpResponse(status=204)
 
     def post(self, request):

@@ -41,6 +41,9 @@ DEFAULTS = {
     # its issue, and a sign-in (the family of refresh tokens one grant began) at most this long from that grant,
     # however often it is refreshed: a stolen or outdated sign-in ends, and the person signs in again.
     "REFRESH_FAMILY_MAX_AGE_SECONDS": 30 * 24 * 3600,
+    # A refresh token presented again this long after its rotation (a client that retried, or two workers that
+    # raced) gets the answer the rotation gave; later, its reuse is taken for theft and ends the sign-in.
+    "REFRESH_TOKEN_REUSE_GRACE_SECONDS": 30,
     # The name authenticator apps show beside the account of a one-time-code second factor.
     "TOTP_ISSUER": "User Behavior Insights",
     # Single sign-on (accounts/sso_network.py): the issuer and its endpoints must be https:// on public addresses.

@@ -4,8 +4,9 @@ docs/operations.md's two configuration tables are checked against the settings' 
 variable ``project/settings.py`` and ``project/paths.py`` read is documented, every knob of
 ``project.conf.DEFAULTS`` is documented with its default (a Python expression in the *default* column, evaluated and
 compared with the value) and with whether the environment may set it (``_UBI_FROM_ENVIRONMENT``), and nothing is
-documented that the code does not read. Every relative link of README.md and docs/*.md reaches a file (and a heading,
-when it names one), and README.md stays a front door.
+documented that the code does not read. docs/oauth.md's error table is the token endpoint's ``ERRORS``. Every
+relative link of README.md and docs/*.md reaches a file (and a heading, when it names one), and README.md stays a
+front door.
 """
 
 import ast
@@ -135,6 +136,18 @@ def settings_environment() -> set[str]:
 def serving_environment() -> set[str]:
     """What else reads the environment when serving: gunicorn's configuration and the scripts."""
     return environment_read_by(BASE_DIR / "gunicorn.conf.py") | environment_read_by_scripts()
+
+
+# --- The OAuth error table ----------------------------------------------------------------------------------------
+
+
+def test_the_oauth_error_table_is_the_codes_the_server_emits():
+    """docs/oauth.md's error table lists each code of ``oauth.oauth_errors.ERRORS``, with its status, and no other."""
+    from oauth.oauth_errors import ERRORS
+
+    rows = markdown_tables((BASE_DIR / "docs" / "oauth.md").read_text())["error"]
+    documented = {row["error"].strip("`"): int(row["status"]) for row in rows}
+    assert documented == {code: error.status for code, error in ERRORS.items()}
 
 
 # --- The configuration tables ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from oauth.validators import OAuth2Validator
 OVERRIDDEN = {
     "save_bearer_token": ["self", "token", "request", "args", "kwargs"],
     "_save_bearer_token": ["self", "token", "request", "args", "kwargs"],
+    "_create_access_token": ["self", "expires", "request", "token", "source_refresh_token"],
     "_create_refresh_token": ["self", "request", "refresh_token_code", "access_token", "previous_refresh_token"],
     "_load_application": ["self", "client_id", "request"],
 }

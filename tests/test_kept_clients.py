@@ -52,8 +52,10 @@ def test_a_kept_client_costs_no_query():
 
     statements = [query["sql"] for query in captured.captured_queries]
     assert not [sql for sql in statements if AppClient._meta.db_table in sql]
-    # The access token's row, and no transaction around its one statement (oauth.validators.save_bearer_token).
-    assert [sql.split()[0] for sql in statements] == ["INSERT"], statements
+    # The access token's row and its jti (oauth.token_ids, issue 18), and no transaction around those two statements
+    # (oauth.dot_private_hooks.save_bearer_token).
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "INSERT"], statements
+    assert "oauth_accesstokenid" in statements[1]
 
 
 def deactivate(client: AppClient) -> None:

@@ -134,7 +134,7 @@ EXPECTED_ERRORS = {
     "unknown client": "invalid_client",
     "wrong secret": "invalid_client",
     "wrong secret by basic": "invalid_client",
-    "no credentials": "invalid_client",
+    "no credentials": "invalid_request",  # no client_id: a missing parameter (reference/oauth.txt; issue 18)
     "missing grant_type": "invalid_request",
     "unsupported grant": "unsupported_grant_type",
     "implicit is not a grant": "unsupported_grant_type",
