@@ -1,16 +1,13 @@
 import os
-from pathlib import Path
 
 import pytest
-import requests
 
-from tests import factories
-
-# The UBI schemas, samples and index mappings, as published (docs/reference/ubi/README.md says where from).
-UBI_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference" / "ubi"
+from tests.support import factories
+from tests.support.api import Api
+from tests.support.paths import UBI_REFERENCE
 
 # The gRPC server, channel and stub fixtures.
-pytest_plugins = ["tests.grpc_helpers"]
+pytest_plugins = ["tests.support.grpc"]
 
 
 @pytest.fixture(autouse=True)
@@ -62,29 +59,6 @@ def people_client(org):
 @pytest.fixture
 def token(app_client):
     return factories.bearer_for(app_client.client)
-
-
-class Api:
-    """A requests session bound to the live server, optionally sending a bearer token."""
-
-    def __init__(self, base_url: str, token: str | None = None):
-        self.base_url = base_url.rstrip("/")
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def request(self, method, path, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return self.session.request(method, self.base_url + path, **kwargs)
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
 
 
 @pytest.fixture
