@@ -24,7 +24,8 @@ def imported_modules(tree: ast.Module) -> set[str]:
 
 
 def is_test_module(name: str) -> bool:
-    return name.split(".")[0] == "tests" and (name.split(".")[-1].startswith("test_") or name.endswith("conftest"))
+    parts = name.split(".")
+    return parts[0] == "tests" and any(part.startswith("test_") or part == "conftest" for part in parts)
 
 
 def test_no_test_module_imports_another_test_module_or_a_conftest():
