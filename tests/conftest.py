@@ -6,8 +6,8 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.paths import UBI_REFERENCE
 
-# The gRPC server, channel and stub fixtures.
-pytest_plugins = ["tests.support.grpc"]
+# The gRPC server, channel and stub fixtures; the CI rule on skips for a missing part.
+pytest_plugins = ["tests.support.grpc", "tests.support.skips"]
 
 
 @pytest.fixture(autouse=True)

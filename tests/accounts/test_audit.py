@@ -13,8 +13,8 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from accounts.models import AppClient, AuditEvent, Role, User
 from tests.support import factories
-from tests.support.oauth_client import password_grant, post_token
 from tests.support.admin import PASSWORD, AdminBrowser
+from tests.support.oauth_client import password_grant, post_token
 
 ROLES = ["insights:read", "insights:write"]
 SECRET = "an sso client secret 123"

@@ -30,6 +30,7 @@ from grpc_api.interceptors import SERVICE_NAME
 from grpc_api.server import create_server
 from insights.models import Event, Query
 from tests.support.grpc import PROJECT, bearer_metadata, rejected, wait_until_serving
+from tests.support.threads import ThreadWithOutcome
 from tests.support.ubi_documents import make_event, make_query
 
 
@@ -182,14 +183,14 @@ def test_sigterm_lets_calls_in_flight_finish_and_every_answered_call_is_stored(s
                 return
             answered.append(query)
 
-    caller = threading.Thread(target=track_queries_until_refused)
+    caller = ThreadWithOutcome(track_queries_until_refused)
     caller.start()
     assert slow_stream_started.wait(10)
     time.sleep(0.2)
     server.terminate()
 
     assert len(in_flight.result(timeout=30).event_ids) == 1500
-    caller.join(30)
+    caller.outcome(30)  # its assertion on the refusal's code, raised here if it failed
     status, output = server.wait(30)
     assert status == 0, output
     assert answered, "some calls were answered before the signal"

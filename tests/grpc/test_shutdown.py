@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from grpc_api.shutdown import STOP_SIGNALS, receive_stop_signals, wait_for_stop
+from tests.support.threads import ThreadWithOutcome
 
 
 @pytest.fixture
@@ -45,9 +46,12 @@ def test_a_stop_signal_wakes_the_waiting_main_thread_and_later_ones_are_ignored(
 def test_a_stop_signal_taken_by_another_thread_still_wakes_the_main_thread(stop_receiver, watchdog):
     # The kernel may give a process's signal to any thread; a handler that set an Event ran only in the main thread,
     # which then slept on.
-    other = threading.Thread(target=lambda: signal.pthread_kill(threading.get_ident(), signal.SIGTERM))
+    def signal_this_thread():
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    other = ThreadWithOutcome(signal_this_thread)
     other.start()
-    other.join()
+    other.outcome()
     assert wait_for_stop(stop_receiver, watchdog) is True
 
 

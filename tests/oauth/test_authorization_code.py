@@ -28,6 +28,7 @@ from tests.support.oauth_client import (
     refresh,
     sign_in,
 )
+from tests.support.threads import run_together
 
 
 @pytest.fixture(autouse=True)
@@ -283,15 +284,7 @@ def test_two_concurrent_exchanges_of_one_code_revoke_what_the_winner_issued(
     monkeypatch.setattr(OAuth2Validator, "_redeem_code", redeem_together)
     verifier, challenge = pkce_pair()
     code = authorization_code(live_server, people_client, user, code_challenge=challenge)
-    answers = []
-    racers = [
-        threading.Thread(target=lambda: answers.append(exchange(live_server, people_client, code, verifier)))
-        for _ in range(2)
-    ]
-    for racer in racers:
-        racer.start()
-    for racer in racers:
-        racer.join()
+    answers = run_together(*[lambda: exchange(live_server, people_client, code, verifier)] * 2)
 
     assert sorted(answer.status_code for answer in answers) == [200, 400], [answer.text for answer in answers]
     winner = next(answer.json() for answer in answers if answer.status_code == 200)

@@ -13,6 +13,7 @@ from oauth2_provider.models import get_refresh_token_model
 
 from tests.support import factories
 from tests.support.oauth_client import error_of, me_status, password_grant, refresh
+from tests.support.threads import run_together
 
 on_postgresql = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
@@ -101,17 +102,12 @@ def test_refresh_token_of_another_client_is_refused(live_server, org, tokens):
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_concurrent_refreshes_exactly_one_wins(live_server, people_client, tokens, attempt):
     start = threading.Barrier(2)
-    answers = []
 
     def use():
-        start.wait()
-        answers.append(refresh(live_server, people_client, tokens["refresh_token"]))
+        start.wait(timeout=30)
+        return refresh(live_server, people_client, tokens["refresh_token"])
 
-    racers = [threading.Thread(target=use) for _ in range(2)]
-    for racer in racers:
-        racer.start()
-    for racer in racers:
-        racer.join()
+    answers = run_together(use, use)
 
     assert sorted(answer.status_code for answer in answers) == [200, 400], [answer.json() for answer in answers]
     loser = next(answer for answer in answers if answer.status_code == 400)

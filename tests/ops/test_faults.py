@@ -41,6 +41,8 @@ from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from tests.support.paths import PROJECT
+from tests.support.skips import skip_missing
+from tests.support.threads import ThreadWithOutcome
 from tests.support.ubi_documents import make_event
 
 REFUSED = "refused"  # no HTTP answer at all: the connection was refused or dropped
@@ -104,14 +106,14 @@ class Cluster:
 def cluster():
     initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda path: int(Path(path).parts[-3]))
     if not initdb:
-        pytest.skip("PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) are not installed")
+        skip_missing("initdb", "PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) are not installed")
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root without a postgres OS user to run initdb as")
+            skip_missing("initdb", "running as root without a postgres OS user to run initdb as")
         if not shutil.which("runuser"):
-            pytest.skip("running as root without runuser to run initdb as the postgres OS user")
+            skip_missing("initdb", "running as root without runuser to run initdb as the postgres OS user")
     directory = Path(tempfile.mkdtemp(prefix="ubi-faults-"))
     cluster = Cluster(Path(initdb[-1]).parent, directory)
     try:
@@ -119,7 +121,7 @@ def cluster():
             shutil.chown(directory, "postgres", "postgres")
         created = cluster.run("initdb", "-D", str(cluster.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
         if created.returncode != 0:
-            pytest.skip(f"initdb cannot run here: {created.stderr.strip()[-500:]}")
+            skip_missing("initdb", f"it cannot run here: {created.stderr.strip()[-500:]}")
         cluster.start()
         yield cluster
     finally:
@@ -237,7 +239,7 @@ class Load:
         self.answers: list[tuple[str, object]] = []
         self._stopping = threading.Event()
         self._threads = [
-            threading.Thread(target=target, args=(f"{name}{n}",), daemon=True)
+            ThreadWithOutcome(target, f"{name}{n}")
             for name, target in (("rest", self._rest), ("grpc", self._grpc))
             for n in range(threads_per_protocol)
         ]
@@ -250,7 +252,7 @@ class Load:
     def __exit__(self, *exc_info):
         self._stopping.set()
         for thread in self._threads:
-            thread.join(60)
+            thread.outcome(60)  # an error inside a load thread fails the test
 
     def _batches(self, name):
         for n in itertools.count():

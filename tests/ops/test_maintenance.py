@@ -23,8 +23,8 @@ from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from insights import maintenance
 from insights.models import Event, Query
 from tests.support import factories
-from tests.support.grpc import PROJECT, database_url
 from tests.support.admin import PASSWORD, AdminBrowser
+from tests.support.grpc import PROJECT, database_url
 from tests.support.ubi_documents import make_event, make_query
 
 RETRY_AFTER = 60  # MAINTENANCE_RETRY_AFTER_SECONDS's default

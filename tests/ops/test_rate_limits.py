@@ -32,6 +32,7 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.grpc import bearer_metadata, rejected, wait_until_serving
 from tests.support.oauth_client import password_grant
+from tests.support.skips import skip_configuration
 
 EVENT = {"action_name": "click", "query_id": "q-1", "timestamp": "2026-03-02T09:30:00Z"}
 
@@ -375,7 +376,7 @@ def free_port() -> int:
 def test_with_redis_processes_count_together(live_server, server_process, org, settings):
     """The REST server of this process and a ``grpcserver`` process spend one budget through Redis."""
     if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: without Redis each process counts its own calls")
+        skip_configuration("REDIS_URL is not set: without Redis each process counts its own calls")
     target = f"127.0.0.1:{free_port()}"
     server_process("--address", target, "--threads", "2")
     wait_until_serving(target)

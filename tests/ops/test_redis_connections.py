@@ -5,6 +5,7 @@ import redis
 
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from project.cache import SharedPoolRedisCache
+from tests.support.skips import skip_configuration
 
 
 def test_cache_objects_with_the_same_servers_share_one_client():
@@ -26,7 +27,7 @@ def test_every_operation_uses_one_redis_client_per_pool():
 
 def test_grpc_calls_reuse_the_processs_redis_connections(settings, ubi_stub, auth):
     if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the caches are in-process and on disk, with no connection to keep")
+        skip_configuration("REDIS_URL is not set: the caches are in-process and on disk, with no connection to keep")
     server = redis.Redis.from_url(settings.REDIS_URL)
     ubi_stub.ListEvents(rpc.ListEventsRequest(), metadata=auth)
     before = server.info("stats")["total_connections_received"]

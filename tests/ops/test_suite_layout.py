@@ -45,6 +45,31 @@ def test_every_test_module_is_in_an_area():
     assert misplaced == []
 
 
+def bare_skips(tree: ast.Module) -> list[int]:
+    """The lines of ``pytest.skip(...)`` calls in ``tree``."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "skip"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "pytest"
+    ]
+
+
+def test_every_skip_says_its_kind():
+    """``skip_missing`` or ``skip_configuration`` (tests/support/skips.py), so that CI=true can tell them apart."""
+    skips_module = TESTS / "support" / "skips.py"
+    untagged = {
+        str(path.relative_to(PROJECT)): lines
+        for path in sorted(TESTS.rglob("*.py"))
+        if path != skips_module and (lines := bare_skips(ast.parse(path.read_text(), str(path))))
+    }
+    assert untagged == {}
+    assert bare_skips(ast.parse("import pytest\npytest.skip('why')\n")) == [2]
+
+
 def test_the_check_sees_an_import_of_a_test_module():
     tree = ast.parse("from tests.rest.test_problem_details import assert_problem\nimport tests.ubi.test_reads\n")
     assert sorted(filter(is_test_module, imported_modules(tree))) == [

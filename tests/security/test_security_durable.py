@@ -12,6 +12,7 @@ Each attack runs against the real server (``live_server``, and a ``grpcserver`` 
 - finding 1: with Redis, a server that may evict keys is reported when the server starts.
 """
 
+import functools
 import os
 import threading
 import uuid
@@ -38,6 +39,8 @@ from project.conf import ubi_settings
 from tests.support import factories
 from tests.support.grpc import bearer_metadata, free_port, rejected, wait_until_serving
 from tests.support.oauth_client import PASSWORD, authorization_code, error_of, me_status, password_grant, pkce_pair, post_token
+from tests.support.skips import skip_configuration
+from tests.support.threads import run_together
 
 # A safety net for the waits on conditions below: a broken server fails the test instead of hanging it.
 WAIT_SECONDS = 60
@@ -81,7 +84,7 @@ EVICTIONS = {"culled": cull_the_file_cache, "cleared": clear_the_cache}
 @pytest.fixture(params=sorted(EVICTIONS))
 def evict(request, settings):
     if request.param == "culled" and settings.REDIS_URL:
-        pytest.skip("Redis running with noeviction does not cull (the start-time check below warns when it may)")
+        skip_configuration("Redis running with noeviction does not cull (the start-time check below warns when it may)")
     return EVICTIONS[request.param]
 
 
@@ -246,25 +249,18 @@ def test_parallel_guesses_get_at_most_the_allowed_password_checks(live_server, p
     ``too_many_attempts``, and the account ends locked."""
     passwords = ["wrong"] * 18 + [PASSWORD]
     start = threading.Barrier(len(passwords))
-    answers, failures = {}, []
 
-    def guess(n: int, password: str) -> None:
-        try:
-            start.wait(timeout=WAIT_SECONDS)
-            if password == PASSWORD:  # once every wrong guess is being checked, or was answered
-                held_checks.wait_until_accounted_for(len(passwords) - 1)
-            answers[n] = password_grant(live_server, people_client, user.email, password)
-            held_checks.answer_received()
-        except Exception as error:  # noqa: BLE001 (reported by the assertion below)
-            failures.append(error)
+    def guess(password: str):
+        start.wait(timeout=WAIT_SECONDS)
+        if password == PASSWORD:  # once every wrong guess is being checked, or was answered
+            held_checks.wait_until_accounted_for(len(passwords) - 1)
+        answer = password_grant(live_server, people_client, user.email, password)
+        held_checks.answer_received()
+        return answer
 
-    racers = [threading.Thread(target=guess, args=item) for item in enumerate(passwords)]
-    for racer in racers:
-        racer.start()
-    for racer in racers:
-        racer.join()
+    answers = dict(enumerate(run_together(*(functools.partial(guess, password) for password in passwords))))
 
-    assert failures == [] and not held_checks.timed_out  # the race took place: every request was in flight at once
+    assert not held_checks.timed_out  # the race took place: every request was in flight at once
     maximum = ubi_settings.LOGIN_MAX_FAILURES
     errors = Counter((answer.status_code, answer.json().get("error")) for answer in answers.values())
     assert held_checks.checks <= maximum, errors

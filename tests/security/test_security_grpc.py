@@ -27,6 +27,7 @@ from tests.support.grpc import (
     retry_delay_seconds,
     wait_until_serving,
 )
+from tests.support.skips import skip_configuration
 from tests.support.ubi_documents import make_event
 
 WRITER = ("insights:write",)
@@ -237,9 +238,9 @@ def test_grpcserver_listens_on_loopback_unless_told_otherwise(server_process, mo
     machine only: a caller from another machine, through this machine's own network address, is not answered."""
     address = non_loopback_address()
     if address is None:
-        pytest.skip("this machine has no network address but loopback")
+        skip_configuration("this machine has no network address but loopback")
     if not port_is_free(50051):
-        pytest.skip("port 50051, the default, is in use on this machine")
+        skip_configuration("port 50051, the default, is in use on this machine")
     monkeypatch.delenv("GRPC_ADDRESS", raising=False)
     server_process()
     wait_until_serving("127.0.0.1:50051")
