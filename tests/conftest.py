@@ -6,8 +6,8 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.paths import UBI_REFERENCE
 
-# The gRPC server, channel and stub fixtures; the CI rule on skips for a missing part.
-pytest_plugins = ["tests.support.grpc", "tests.support.skips"]
+# The CI rule on skips for a missing part; the gRPC server, channel and stub fixtures; gunicorn and a private Redis.
+pytest_plugins = ["tests.support.skips", "tests.support.grpc", "tests.support.servers"]
 
 
 @pytest.fixture(autouse=True)
