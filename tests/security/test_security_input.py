@@ -11,6 +11,7 @@ project's ``gunicorn.conf.py`` (production's). Where gunicorn refuses the framin
 plain 400 page, not problem details: Django never sees the request.
 """
 
+import contextlib
 import json
 import socket
 from urllib.parse import urlsplit
@@ -48,9 +49,13 @@ def raw_request(live_server, request: bytes, *, half_close: bool = True) -> RawR
     """Send ``request`` as is and read the answer until the server closes. ``half_close``: then say we're done."""
     address = urlsplit(live_server.url)
     with socket.create_connection((address.hostname, address.port), timeout=ANSWER_TIMEOUT) as sock:
-        sock.sendall(request)
+        # A server may answer and close before it has read all of an oversized request (a header over its limit):
+        # then the rest cannot be sent, and its answer is still there to read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
         if half_close:
-            sock.shutdown(socket.SHUT_WR)
+            with contextlib.suppress(OSError):  # not connected any more, for the same reason
+                sock.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
