@@ -6,8 +6,9 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.paths import UBI_REFERENCE
 
-# The CI rule on skips for a missing part; the gRPC server, channel and stub fixtures; gunicorn and a private Redis.
-pytest_plugins = ["tests.support.skips", "tests.support.grpc", "tests.support.servers"]
+# The CI rule on skips for a missing part; the gRPC server, channel and stub fixtures; gunicorn and a private Redis;
+# the door (the UBI API over each protocol in turn).
+pytest_plugins = ["tests.support.skips", "tests.support.grpc", "tests.support.servers", "tests.support.doors"]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ import hmac
 import json
 import time
 
-import grpc
 import jwt
 import pytest
 import requests
@@ -22,19 +21,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwt.algorithms import ECAlgorithm
 
-from grpc_api.generated import user_behavior_insights_pb2 as ubi
-from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from insights.models import Event, Query
 from oauth.keys import signing_key
 from oauth.tokens import sign
 from tests.support import factories
-from tests.support.grpc import bearer_metadata
 from tests.support.oauth_client import error_of, password_grant
-from tests.support.problems import assert_problem
-from tests.support.ubi_documents import EVENTS, QUERIES, make_event, make_query
-
-PROTOCOLS = ["rest", "grpc"]
-
+from tests.support.doors import Door
+from tests.support.ubi_documents import make_event, make_query
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -73,68 +66,6 @@ def published_public_key_pem(live_server) -> bytes:
     x, y = (int.from_bytes(base64.urlsafe_b64decode(jwk[c] + "=="), "big") for c in ("x", "y"))
     public_key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
     return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-class Door:
-    """One protocol: a read (needs insights:read) and a write (needs insights:write) with a given token."""
-
-    def __init__(self, protocol, live_server, stub):
-        self.protocol, self.live_server, self.stub = protocol, live_server, stub
-
-    def _rest(self, method, path, token, **kwargs):
-        headers = {"Authorization": f"Bearer {token}"}
-        return requests.request(method, self.live_server.url + path, headers=headers, timeout=30, **kwargs)
-
-    def _grpc(self, method, request, token):
-        try:
-            getattr(self.stub, method)(request, metadata=bearer_metadata(token), timeout=30)
-        except grpc.RpcError as error:
-            return error.code(), error.details()
-        return grpc.StatusCode.OK, ""
-
-    def read(self, token) -> str:
-        if self.protocol == "rest":
-            return self._outcome_rest(self._rest("GET", EVENTS, token))
-        return self._outcome_grpc(self._grpc("ListEvents", rpc.ListEventsRequest(), token))
-
-    def write(self, token) -> str:
-        if self.protocol == "rest":
-            return self._outcome_rest(self._rest("POST", QUERIES, token, json=make_query(user_query="forged")))
-        request = rpc.TrackQueryRequest(query=ubi.Query(user_query="forged"))
-        return self._outcome_grpc(self._grpc("TrackQuery", request, token))
-
-    def get_query(self, token, query_id) -> str:
-        if self.protocol == "rest":
-            return self._outcome_rest(self._rest("GET", f"{QUERIES}/{query_id}", token))
-        return self._outcome_grpc(self._grpc("GetQuery", rpc.GetQueryRequest(query_id=query_id), token))
-
-    @staticmethod
-    def _outcome_rest(response) -> str:
-        if response.status_code < 300:
-            return "ok"
-        body = assert_problem(response, response.status_code)
-        assert "Traceback" not in response.text
-        if response.status_code == 401:
-            assert response.headers["WWW-Authenticate"].startswith("Bearer")
-            return "unauthenticated"
-        return {403: "forbidden", 404: "not found"}.get(body["status"], str(body["status"]))
-
-    @staticmethod
-    def _outcome_grpc(outcome) -> str:
-        code, details = outcome
-        assert "Traceback" not in details
-        return {
-            grpc.StatusCode.OK: "ok",
-            grpc.StatusCode.UNAUTHENTICATED: "unauthenticated",
-            grpc.StatusCode.PERMISSION_DENIED: "forbidden",
-            grpc.StatusCode.NOT_FOUND: "not found",
-        }.get(code, code.name)
-
-
-@pytest.fixture(params=PROTOCOLS)
-def door(request, live_server):
-    stub = request.getfixturevalue("ubi_stub") if request.param == "grpc" else None
-    return Door(request.param, live_server, stub)
 
 
 @pytest.fixture
@@ -315,9 +246,10 @@ def test_a_token_of_organisation_a_does_not_reach_organisation_bs_resources(door
     token_b = factories.bearer_for(factories.make_client(org_b).client)
     token_a = factories.bearer_for(app_client.client)
     shared_id = f"b-only-{door.protocol}"
-    assert Door("rest", door.live_server, None)._rest("POST", QUERIES, token_b, json=make_query(query_id=shared_id)).ok
+    over_rest = Door("rest", door.live_server, None)
+    assert over_rest.call("track_query", token_b, make_query(query_id=shared_id)).outcome == "ok"
     event = make_event(event_id=f"e-{door.protocol}", query_id=shared_id)
-    assert Door("rest", door.live_server, None)._rest("POST", EVENTS, token_b, json=event).ok
+    assert over_rest.call("track_event", token_b, event).outcome == "ok"
 
     assert door.get_query(token_a, shared_id) == "not found"
     assert door.get_query(token_b, shared_id) == "ok"

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support.problems import assert_problem
-from tests.support.ubi_documents import EVENTS, QUERIES, api_with_roles, make_event, make_query
+from tests.support.ubi_documents import EVENTS, QUERIES, make_event, make_query
 
 
 @pytest.fixture
@@ -147,14 +147,3 @@ def test_bad_list_parameters_are_400_naming_them(api, path, params, field):
 
 def test_page_size_1000_is_allowed(api, queries):
     assert api.get(QUERIES, params={"pageSize": "1000"}).json()["pageSize"] == 1000
-
-
-@pytest.mark.parametrize("path", [QUERIES, EVENTS, f"{QUERIES}/any"])
-def test_reading_without_a_token_is_401(anonymous_api, path):
-    assert_problem(anonymous_api.get(path), 401)
-
-
-@pytest.mark.parametrize("path", [QUERIES, EVENTS, f"{QUERIES}/any"])
-def test_reading_without_the_read_role_is_403(live_server, org, path):
-    writer = api_with_roles(live_server, org, ["insights:write"])
-    assert_problem(writer.get(path), 403)

@@ -8,7 +8,7 @@ import pytest
 
 from insights.models import Event
 from tests.support.problems import assert_problem
-from tests.support.ubi_documents import EVENTS, api_with_roles, make_event, sample_events
+from tests.support.ubi_documents import EVENTS, make_event, sample_events
 
 
 OBJECT_ID = "event_attributes.object.object_id"
@@ -179,13 +179,3 @@ def test_one_event_id_twice_in_a_batch(api):
     assert Event.objects.count() == 1
     different = api.post(EVENTS, json=[make_event(event_id="f"), make_event(event_id="f", message="other")])
     assert "[1].event_id" in assert_problem(different, 400)["errors"]
-
-
-def test_without_a_token_it_is_401(anonymous_api):
-    assert_problem(anonymous_api.post(EVENTS, json=make_event()), 401)
-
-
-def test_without_the_write_role_it_is_403(live_server, org):
-    reader = api_with_roles(live_server, org, ["insights:read"])
-    assert_problem(reader.post(EVENTS, json=[make_event()]), 403)
-    assert Event.objects.count() == 0
