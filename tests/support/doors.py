@@ -87,6 +87,15 @@ class Door:
             return _grpc_refusal(error)
         return Answer("ok", message_to_dict(answered))
 
+    def query_with_events(self, token: str, query_id: str) -> dict:
+        """A query read by its id, as REST gives it: the query's document with its ``events`` (gRPC answers the two
+        apart)."""
+        answer = self.call("get_query", token, query_id)
+        assert answer.outcome == "ok", answer
+        if self.protocol == "rest":
+            return answer.document
+        return {**answer.document["query"], "events": answer.document.get("events", [])}
+
     # The outcomes the token attacks look at: a read (needs insights:read), a write (needs insights:write).
     def read(self, token) -> str:
         return self.call("list_events", token).outcome

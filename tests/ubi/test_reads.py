@@ -102,10 +102,6 @@ def test_a_query_is_read_with_its_events_oldest_first(api, queries, events):
     assert body == query
 
 
-def test_an_unknown_query_id_is_404(api):
-    assert_problem(api.get(f"{QUERIES}/no-such-query"), 404)
-
-
 @pytest.mark.parametrize("path", [QUERIES, EVENTS])
 def test_pagination(api, events, path):
     total = len(events) if path == EVENTS else 3

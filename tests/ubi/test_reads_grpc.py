@@ -80,10 +80,6 @@ def test_another_organisations_data_is_neither_listed_nor_found(ubi_stub, tracke
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
-def test_an_unknown_query_is_not_found(ubi_stub, auth):
-    assert rejected(ubi_stub.GetQuery, rpc.GetQueryRequest(query_id="nope"), metadata=auth).code() == grpc.StatusCode.NOT_FOUND
-
-
 @pytest.mark.parametrize(
     ("request_", "fields"),
     [

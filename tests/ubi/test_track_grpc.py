@@ -1,6 +1,5 @@
-"""TrackQuery, TrackEvent and the client-streaming TrackEvents: stored once, safe to retry, errors by field."""
-
-import uuid
+"""TrackQuery, TrackEvent and the client-streaming TrackEvents, what only gRPC has: streams, protobuf's shapes,
+errors by field in ``BadRequest``. What both protocols do alike is ``test_tracking.py``."""
 
 import grpc
 import pytest
@@ -11,7 +10,7 @@ from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from insights.models import Event, Query
 from tests.support.grpc import field_violations, rejected
-from tests.support.ubi_documents import make_event, make_query, sample_events, sample_queries
+from tests.support.ubi_documents import make_event, make_query
 
 
 def query_request(document: dict) -> rpc.TrackQueryRequest:
@@ -37,44 +36,6 @@ def test_a_query_is_stored_and_answers_its_query_id(ubi_stub, auth, org):
     assert row.to_document() == query
 
 
-@pytest.mark.parametrize("name", ["query-opensearch", "query-solr"])
-def test_a_published_query_sample_is_tracked_and_read_back_unchanged(ubi_stub, auth, ubi_dir, name):
-    sample = sample_queries(ubi_dir)[name]
-    ubi_stub.TrackQuery(query_request(sample), metadata=auth)
-    read = ubi_stub.GetQuery(rpc.GetQueryRequest(query_id=sample["query_id"]), metadata=auth)
-    assert read.query == fill_message(ubi.Query(), sample)
-
-
-def test_a_query_without_query_id_gets_a_generated_uuid(ubi_stub, auth):
-    response = ubi_stub.TrackQuery(rpc.TrackQueryRequest(query=ubi.Query(user_query="red shoes")), metadata=auth)
-    assert Query.objects.get(query_id=str(uuid.UUID(response.query_id))).user_query == "red shoes"
-
-
-def test_a_retried_query_succeeds_and_a_conflicting_one_already_exists(ubi_stub, auth):
-    query = make_query(timestamp="2024-01-01T00:00:00Z")
-    first = ubi_stub.TrackQuery(query_request(query), metadata=auth)
-    second = ubi_stub.TrackQuery(query_request(query), metadata=auth)
-    assert first.query_id == second.query_id == query["query_id"]
-    error = rejected(ubi_stub.TrackQuery, query_request({**query, "user_query": "other"}), metadata=auth)
-    assert error.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert Query.objects.filter(query_id=query["query_id"]).count() == 1
-
-
-def test_the_published_event_sample_is_stored_unchanged(ubi_stub, auth, ubi_dir):
-    sample = sample_events(ubi_dir)["event-opensearch"]
-    event_id = ubi_stub.TrackEvent(event_request(sample), metadata=auth).event_id
-    assert Event.objects.get(event_id=event_id).to_document() == {**sample, "event_id": event_id}
-
-
-def test_a_retried_event_with_its_event_id_is_one_row(ubi_stub, auth):
-    event = make_event(event_id="checkout-42")
-    assert ubi_stub.TrackEvent(event_request(event), metadata=auth).event_id == "checkout-42"
-    assert ubi_stub.TrackEvent(event_request(event), metadata=auth).event_id == "checkout-42"
-    assert Event.objects.filter(event_id="checkout-42").count() == 1
-    error = rejected(ubi_stub.TrackEvent, event_request({**event, "action_name": "purchase"}), metadata=auth)
-    assert error.code() == grpc.StatusCode.ALREADY_EXISTS
-
-
 def test_ten_thousand_streamed_events_are_all_stored_in_order(ubi_stub, auth):
     # Batches of several sizes, so the stream crosses the service's 1000-event batches at odd places.
     documents = [make_event(event_id=f"e{index:05}", session_id=f"s{index % 7}") for index in range(10_000)]
@@ -96,10 +57,6 @@ def test_one_invalid_event_in_a_stream_stores_none_and_is_named_by_its_stream_po
     error = rejected(ubi_stub.TrackEvents, stream_of(documents[:1000], documents[1000:]), metadata=auth)
     assert set(field_violations(error)) == {"[1500].action_name", "[2499].message"}
     assert not Event.objects.exists()
-
-
-def test_an_empty_stream_is_invalid(ubi_stub, auth):
-    assert set(field_violations(rejected(ubi_stub.TrackEvents, iter([]), metadata=auth))) == {""}
 
 
 def test_a_stream_over_the_limit_is_out_of_range(ubi_stub, auth, settings):
