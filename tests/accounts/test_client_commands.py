@@ -13,7 +13,6 @@ from tests.support import factories
 from tests.support.paths import PROJECT
 
 
-
 def test_create_app_client_json_prints_exactly_the_credentials(db, capsys):
     factories.ensure_roles(["insights:read", "insights:write"])
     call_command("create_app_client", "--org", "Acme", "--name", "shop", "--roles", "insights:read,insights:write", "--json")

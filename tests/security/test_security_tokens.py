@@ -25,8 +25,8 @@ from insights.models import Event, Query
 from oauth.keys import signing_key
 from oauth.tokens import sign
 from tests.support import factories
-from tests.support.oauth_client import error_of, password_grant
 from tests.support.doors import Door
+from tests.support.oauth_client import error_of, password_grant
 from tests.support.ubi_documents import make_event, make_query
 
 def b64(data: bytes) -> str:

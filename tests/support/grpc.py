@@ -24,7 +24,6 @@ from tests.support import factories
 from tests.support.paths import PROJECT
 
 
-
 @pytest.fixture
 def start_grpc_server(transactional_db, monkeypatch):
     """``start_grpc_server(threads=4)`` starts an in-process server and returns its ``127.0.0.1:PORT``; every server

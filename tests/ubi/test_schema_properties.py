@@ -24,7 +24,6 @@ from tests.support.problems import assert_problem
 from tests.support.ubi_documents import EVENTS, QUERIES, make_event, schema
 
 
-
 class _ManyWithMore(conjecture_utils.many):
     """hypothesis-jsonschema 0.23.1 (the latest) draws objects with ``many.more()``, which hypothesis 6.170
     replaced by ``with many(...) as elements: for _ in elements``. This gives it ``more()`` on top of that."""
