@@ -41,6 +41,7 @@ from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from tests.support.paths import PROJECT
+from tests.support.servers import stop_process_group
 from tests.support.skips import skip_missing
 from tests.support.threads import ThreadWithOutcome
 from tests.support.ubi_documents import make_event
@@ -210,13 +211,7 @@ class Deployment:
         return {"gunicorn worker": worker, "grpcserver": grpc_server}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
 
 
 @pytest.fixture

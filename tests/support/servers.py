@@ -23,6 +23,18 @@ from tests.support.paths import PROJECT
 from tests.support.skips import skip_missing
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = 60) -> None:
+    """SIGTERM to the process group ``process`` leads (started with ``start_new_session``), as a supervisor stops it;
+    SIGKILL if it has not ended within ``timeout`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 class Gunicorn:
     """``gunicorn --config gunicorn.conf.py project.wsgi`` as ``scripts/serve.sh`` starts it, on the test database
     with this run's signing key, one worker, and a ``VAR_DIR`` of its own (its control socket and file cache)."""
@@ -68,13 +80,7 @@ class Gunicorn:
         return self.log.read_text(errors="replace")[-5000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
 
 
 @pytest.fixture(scope="module")
