@@ -2,9 +2,12 @@ import os
 
 import pytest
 
-from tests.support import factories
-from tests.support.api import Api
-from tests.support.paths import UBI_REFERENCE
+# The helpers' assertions report their values as a test module's do.
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support import factories  # noqa: E402 (after the registration above)
+from tests.support.api import Api  # noqa: E402
+from tests.support.paths import UBI_REFERENCE  # noqa: E402
 
 # The CI rule on skips for a missing part; the gRPC server, channel and stub fixtures; gunicorn and a private Redis;
 # the door (the UBI API over each protocol in turn).
