@@ -1,16 +1,17 @@
 import os
-from pathlib import Path
 
 import pytest
-import requests
 
-from tests import factories
+# The helpers' assertions report their values as a test module's do.
+pytest.register_assert_rewrite("tests.support")
 
-# The UBI schemas, samples and index mappings, as published (docs/reference/ubi/README.md says where from).
-UBI_REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "reference" / "ubi"
+from tests.support import factories  # noqa: E402 (after the registration above)
+from tests.support.api import Api  # noqa: E402
+from tests.support.paths import UBI_REFERENCE  # noqa: E402
 
-# The gRPC server, channel and stub fixtures.
-pytest_plugins = ["tests.grpc_helpers"]
+# The CI rule on skips for a missing part; the gRPC server, channel and stub fixtures; gunicorn and a private Redis;
+# the door (the UBI API over each protocol in turn).
+pytest_plugins = ["tests.support.skips", "tests.support.grpc", "tests.support.servers", "tests.support.doors"]
 
 
 @pytest.fixture(autouse=True)
@@ -62,29 +63,6 @@ def people_client(org):
 @pytest.fixture
 def token(app_client):
     return factories.bearer_for(app_client.client)
-
-
-class Api:
-    """A requests session bound to the live server, optionally sending a bearer token."""
-
-    def __init__(self, base_url: str, token: str | None = None):
-        self.base_url = base_url.rstrip("/")
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def request(self, method, path, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return self.session.request(method, self.base_url + path, **kwargs)
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated.user_behavior_insights_service_pb2_grpc import UserBehaviorInsightsServiceStub
 from insights.models import Query
-from tests.grpc_helpers import rejected
+from tests.support.grpc import rejected
 from ubi_client import OAuth2TokenService
 from ubi_client.grpc_auth import OAuth2CallCredentials, connect
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests import factories
-from tests.oauth_client import password_grant
+from tests.support import factories
+from tests.support.oauth_client import password_grant
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from accounts.models import AppClient
-from tests import factories
-from tests.oauth_client import error_of, me_status, password_grant, post_token, refresh
+from tests.support import factories
+from tests.support.oauth_client import error_of, me_status, password_grant, post_token, refresh
 
 
 def jti_of(access_token: str) -> str:

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from oauth.models import RotatedRefreshToken
-from tests import factories
-from tests.oauth_client import error_of, me_status, refresh
+from tests.support import factories
+from tests.support.oauth_client import error_of, me_status, refresh
 
 GRACE = timedelta(seconds=30)
 

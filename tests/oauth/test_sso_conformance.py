@@ -1,5 +1,5 @@
 """Single sign-on as a certified OpenID Connect provider and reference/oauth.txt have it (issue 18, items 1 and 2),
-over the live server with the tests' real identity provider (``tests.identity_provider``): the browser goes through
+over the live server with the tests' real identity provider (``tests.support.identity_provider``): the browser goes through
 the client's authorization request, the provider's pages and the platform's callback.
 
 - Claims from the UserInfo endpoint (OpenID Connect Core §5.3, §5.4): a provider that puts ``email``,
@@ -17,11 +17,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.models import User
-from tests import factories
-from tests.browser import Browser
-from tests.identity_provider import USERINFO_PATH, at_provider, sign_in_through_sso
-from tests.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
-from tests.oauth_client import PASSWORD, authorize_path, error_of, password_grant, pkce_pair, redirect_params
+from tests.support import factories
+from tests.support.browser import Browser
+from tests.support.identity_provider import USERINFO_PATH, at_provider, sign_in_through_sso
+from tests.support.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
+from tests.support.oauth_client import PASSWORD, authorize_path, error_of, password_grant, pkce_pair, redirect_params
 
 SSO_LINK = re.compile(r'<a class="button" href="([^"]+)">Sign in with ([^<]+) single sign-on</a>')
 

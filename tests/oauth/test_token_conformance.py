@@ -12,9 +12,9 @@ import time_machine
 
 from accounts import services, sso_providers
 from oauth.oauth_errors import ERRORS
-from tests import factories
-from tests.browser import Browser
-from tests.oauth_client import (
+from tests.support import factories
+from tests.support.browser import Browser
+from tests.support.oauth_client import (
     REDIRECT_URI,
     authorization_code,
     authorize_path,

@@ -6,7 +6,6 @@ self-signed certificate for ``localhost``. Without an nginx binary the test is s
 where .ci/run installs it and a missing binary fails the test.
 """
 
-import os
 import shutil
 import signal
 import socket
@@ -24,7 +23,8 @@ from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated.user_behavior_insights_service_pb2_grpc import UserBehaviorInsightsServiceStub
 from insights.models import Event, Query
-from tests.grpc_helpers import field_violations, free_port, rejected, self_signed_certificate
+from tests.support.grpc import field_violations, free_port, rejected, self_signed_certificate
+from tests.support.skips import skip_missing
 from ubi_client import OAuth2TokenService
 from ubi_client.grpc_auth import connect
 from ubi_client.requests_auth import OAuth2Handler
@@ -36,9 +36,7 @@ def nginx_binary() -> str:
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if found:
         return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("nginx is missing: .ci/run installs it (apt-get install -y nginx)")
-    pytest.skip("nginx is not installed (Debian: apt-get install nginx); CI installs it")
+    skip_missing("nginx", "Debian: apt-get install nginx; .ci/run installs it")
 
 
 def site_configuration(port: int, http_address: str, grpc_address: str, cert: Path, key: Path) -> str:

@@ -4,7 +4,7 @@ whichever layer answers: Django's handlers, DRF's exceptions, the domain errors.
 import pytest
 import requests
 
-from tests import factories
+from tests.support import factories
 
 
 def problem(response, status: int) -> dict:
