@@ -1,7 +1,5 @@
 """The gRPC server as operators and tools meet it: reflection, health, TLS, the grpcserver command and SIGTERM."""
 
-import datetime
-import ipaddress
 import os
 import re
 import socket
@@ -12,10 +10,6 @@ import time
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from google.protobuf import descriptor_pb2, descriptor_pool
@@ -29,7 +23,7 @@ from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from grpc_api.interceptors import SERVICE_NAME
 from grpc_api.server import create_server
 from insights.models import Event, Query
-from tests.grpc_helpers import PROJECT, bearer_metadata, rejected, wait_until_serving
+from tests.grpc_helpers import PROJECT, bearer_metadata, rejected, self_signed_certificate, wait_until_serving
 from tests.ubi_documents import make_event, make_query
 
 
@@ -68,29 +62,6 @@ def test_reflection_answers_as_v1_too_and_describes_itself(grpc_channel):
         "grpc.reflection.v1",
         ".grpc.reflection.v1.ServerReflectionRequest",
     )
-
-
-def self_signed_certificate() -> tuple[bytes, bytes]:
-    """A certificate for localhost and 127.0.0.1 and its private key, PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def test_tls_serves_callers_that_trust_the_certificate(transactional_db, token):
