@@ -127,10 +127,54 @@ def cluster():
         shutil.rmtree(directory, ignore_errors=True)
 
 
-class Deployment:
-    """``scripts/serve.sh`` on free ports and on one database of ``cluster``, migrated, with a client's token."""
+class RedisServer:
+    """A throwaway ``redis-server`` on a free port of 127.0.0.1, without persistence: stopping it loses every key,
+    as a Redis restarted without its dump does."""
 
-    def __init__(self, cluster: Cluster, database: str, var_dir: Path):
+    def __init__(self, directory: Path):
+        self.port, self.directory, self.process = free_port(), directory, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, "redis-server exited early"
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.1)  # not listening yet
+        pytest.fail("redis-server did not answer PING within 30 s")
+
+    def kill(self) -> None:
+        """Gone at once, as a crashed server is: SIGKILL."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+class Deployment:
+    """``scripts/serve.sh`` on free ports and on one database of ``cluster``, migrated, with a client's token
+    (``credentials`` get more). Without ``redis_url`` the shared cache is the file cache in ``var_dir``."""
+
+    def __init__(self, cluster: Cluster, database: str, var_dir: Path, *, redis_url: str = "", workers: int = 1):
         self.database = database
         cluster.create_database(database)
         self.http, self.grpc = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
@@ -141,14 +185,15 @@ class Deployment:
             "HTTP_ADDRESS": self.http,
             "OAUTH_ISSUER": f"http://{self.http}",
             "GRPC_ADDRESS": self.grpc,
-            "WEB_CONCURRENCY": "1",
+            **({"REDIS_URL": redis_url} if redis_url else {}),
+            "WEB_CONCURRENCY": str(workers),
             "GRPC_PROCESSES": "1",
             # One client carries every load thread's streams and the slow one: more than one caller may hold.
             "GRPC_MAX_STREAMS_PER_PRINCIPAL": "off",
             "PYTHONUNBUFFERED": "1",
         }
         self.manage("migrate", "--noinput", "-v0")
-        credentials = json.loads(
+        self.credentials = json.loads(
             self.manage("create_app_client", "--org", "Faults", "--name", "load", "--roles", "insights:write", "--json")
         )
         self.output_path = var_dir / "serve.log"
@@ -158,11 +203,15 @@ class Deployment:
                 start_new_session=True,
             )
         self._wait_until_serving()
+        self.token = self.new_token()
+
+    def new_token(self) -> str:
         answer = requests.post(
-            f"http://{self.http}/oauth2/token", data={"grant_type": "client_credentials", **credentials}, timeout=30
+            f"http://{self.http}/oauth2/token", data={"grant_type": "client_credentials", **self.credentials},
+            timeout=30,
         )
         assert answer.status_code == 200, answer.text
-        self.token = answer.json()["access_token"]
+        return answer.json()["access_token"]
 
     def manage(self, *arguments: str) -> str:
         done = subprocess.run(
