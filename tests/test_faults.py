@@ -362,6 +362,15 @@ class Load:
             time.sleep(0.1)
         pytest.fail(f"no 2xx / OK over both protocols within {seconds} s: {collections.Counter(self.answers[after:])}")
 
+    def wait_for(self, answers: set, *, after: int, seconds: float = 60) -> None:
+        """Until every answer of ``answers`` (``(protocol, status)``) is among those past index ``after``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if answers <= set(self.answers[after:]):
+                return
+            time.sleep(0.1)
+        pytest.fail(f"not all of {answers} within {seconds} s: {collections.Counter(self.answers[after:])}")
+
     def statuses(self, start: int = 0, end: int | None = None) -> collections.Counter:
         return collections.Counter(self.answers[start:end])
 
