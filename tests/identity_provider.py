@@ -9,8 +9,11 @@ real HTTP.
 
 Its ID tokens say ``email_verified: true``, as Okta, Entra ID or Google do for the addresses they manage (this
 project as a provider does not send the claim); a test chooses other claims with ``IdentityProvider.id_token_claims``
-(``sub`` included), and amends the discovery document with ``IdentityProvider.discovery``. It writes down the path
-of every request before answering it, so a test counts what reached it (``requests_to``).
+(``sub`` included), and amends the discovery document with ``IdentityProvider.discovery``. An ID token the provider
+itself would never issue (another ``aud``, ``iss``, ``azp``, ``nonce``, an ``exp`` past, a signature by another key)
+is what its token endpoint answers within ``IdentityProvider.id_token_rewritten``: the token it issued, its claims
+changed and signed again. It writes down the path of every request before answering it, so a test counts what
+reached it (``requests_to``).
 """
 
 import contextlib
@@ -25,15 +28,21 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer, make_server
 
+import jwt
 import pytest
 import requests
 from django.core.wsgi import get_wsgi_application
 
+from django.contrib.sessions.backends.db import SessionStore
+from jwcrypto.jwk import JWK
+
 from accounts import sso
-from accounts.models import SsoProvider
+from accounts.models import SsoProvider, User
 from oauth.validators import OAuth2Validator
+from project.secrets import rsa_private_key_pem
 from tests import factories
 from tests.browser import Browser
 from tests.oauth_client import authorize_path, pkce_pair
@@ -48,6 +57,7 @@ DOMAIN = "acme.example"  # the people's, which the platform's organisation route
 # Files in the provider's VAR_DIR, read by its process at each request.
 CLAIMS_FILE = "id-token-claims.json"
 DISCOVERY_FILE = "discovery-overrides.json"
+REWRITE_FILE = "id-token-rewrite.json"
 REQUESTS_FILE = "requests.log"
 
 _SETUP = """
@@ -103,6 +113,13 @@ class IdentityProvider:
         with _file_contents(self.var_dir / DISCOVERY_FILE, overrides, {}):
             yield
 
+    @contextlib.contextmanager
+    def id_token_rewritten(self, *, signed_by_another_key: bool = False, **claims):
+        """Within the block, the ID token its token endpoint answers has ``claims`` over those it issued, and is
+        signed again with its own key (its ``kid``), or with another key under that ``kid``."""
+        with _file_contents(self.var_dir / REWRITE_FILE, {"claims": claims, "other_key": signed_by_another_key}, {}):
+            yield
+
     def requests_to(self, path: str) -> int:
         """How many requests for ``path`` it has received so far."""
         received = (self.var_dir / REQUESTS_FILE).read_text().splitlines()
@@ -138,20 +155,41 @@ def serve(var_dir: str, port: int) -> None:
     def provider(environ, start_response):
         with open(var / REQUESTS_FILE, "a") as received:
             received.write(environ["PATH_INFO"] + "\n")
-        overrides = _read_json(var / DISCOVERY_FILE)
-        if environ["PATH_INFO"] != DISCOVERY_PATH or not overrides:
-            return application(environ, start_response)
-        answered = {}
-        response = application(environ, lambda status, headers, exc_info=None: answered.update(status=status))
-        try:
-            document = {**json.loads(b"".join(response)), **overrides}
-        finally:
-            response.close()
-        start_response(answered["status"], [("Content-Type", "application/json")])
-        return [json.dumps(document).encode()]
+        overrides, rewrite = _read_json(var / DISCOVERY_FILE), _read_json(var / REWRITE_FILE)
+        if environ["PATH_INFO"] == DISCOVERY_PATH and overrides:
+            return _amended(application, environ, start_response, lambda document: {**document, **overrides})
+        if environ["PATH_INFO"] != DISCOVERY_PATH and rewrite:
+            return _amended(application, environ, start_response, lambda answer: _rewritten(var, answer, rewrite))
+        return application(environ, start_response)
 
     with make_server("127.0.0.1", port, provider, server_class=_ThreadingServer) as server:
         server.serve_forever()
+
+
+def _amended(application, environ, start_response, amend):
+    """The application's JSON answer to ``environ``, passed through ``amend``."""
+    answered = {}
+    response = application(environ, lambda status, headers, exc_info=None: answered.update(status=status, headers=headers))
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    if dict(answered["headers"]).get("Content-Type", "").startswith("application/json"):
+        body = json.dumps(amend(json.loads(body))).encode()
+    headers = [(name, value) for name, value in answered["headers"] if name.lower() != "content-length"]
+    start_response(answered["status"], [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _rewritten(var: Path, answer: dict, rewrite: dict) -> dict:
+    """A token endpoint's ``answer`` whose ID token carries ``rewrite``'s claims, signed again."""
+    if "id_token" not in answer:
+        return answer
+    own_key = (var / "oidc-rsa-key.pem").read_bytes()
+    claims = {**jwt.decode(answer["id_token"], options={"verify_signature": False}), **rewrite["claims"]}
+    key = rsa_private_key_pem() if rewrite["other_key"] else own_key
+    kid = JWK.from_pem(own_key).thumbprint()
+    return {**answer, "id_token": jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})}
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -182,6 +220,27 @@ def sign_in_through_sso(browser: Browser, idp: IdentityProvider, people_client, 
     to_provider = browser.submit(page, email=email, password="")
     back = at_provider(browser, idp, to_provider, email=as_email or email)
     return browser.open(back.headers["Location"])
+
+
+def signed_in_user_id(browser: Browser):
+    """Who the platform's session of ``browser`` signed in, if anyone (the provider's session cookie, of another
+    host, has the same name)."""
+    host = urlsplit(browser.base_url).hostname
+    key = next(cookie.value for cookie in browser.session.cookies
+               if cookie.name == "sessionid" and cookie.domain.startswith(host))
+    return SessionStore(session_key=key).load().get("_auth_user_id")
+
+
+def assert_refused(answer, browser: Browser, reason: str):
+    """The callback's refusal: the login page again with ``reason``, 400, nobody signed in."""
+    assert answer.status_code == 400 and reason in answer.text, answer.text[:2000]
+    assert signed_in_user_id(browser) is None
+
+
+def assert_signed_in(answer, browser: Browser, email: str):
+    """Signed in as ``email``: the platform's consent screen for the client that asked."""
+    assert answer.status_code == 200 and 'name="allow"' in answer.text, answer.text[:2000]
+    assert signed_in_user_id(browser) == str(User.objects.get(email=email).pk)
 
 
 def _free_port() -> int:
