@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
+from oauth.validators import OAuth2Validator
 from tests import factories
 from tests.oauth_client import error_of, me_status, password_grant, refresh
 
@@ -98,13 +99,20 @@ def test_refresh_token_of_another_client_is_refused(live_server, org, tokens):
 
 @pytest.mark.postgres
 @on_postgresql
-@pytest.mark.parametrize("attempt", range(3))
-def test_two_concurrent_refreshes_exactly_one_wins(live_server, people_client, tokens, attempt):
-    start = threading.Barrier(2)
+def test_two_concurrent_refreshes_exactly_one_wins(live_server, people_client, tokens, monkeypatch):
+    """Both refreshes pass ``validate_refresh_token`` and reach the claim of the token together (a barrier inside
+    the server proves it): the row lock lets one rotate it, the other is ``invalid_grant``."""
+    at_claim = threading.Barrier(2, timeout=30)
+    claim = OAuth2Validator._claim_refresh_token
+
+    def claim_together(self, request):
+        at_claim.wait()
+        return claim(self, request)
+
+    monkeypatch.setattr(OAuth2Validator, "_claim_refresh_token", claim_together)
     answers = []
 
     def use():
-        start.wait()
         answers.append(refresh(live_server, people_client, tokens["refresh_token"]))
 
     racers = [threading.Thread(target=use) for _ in range(2)]
