@@ -13,7 +13,7 @@ from oauth2_provider.models import get_refresh_token_model
 
 from oauth.validators import OAuth2Validator
 from tests import factories
-from tests.oauth_client import error_of, me_status, password_grant, refresh
+from tests.oauth_client import error_of, me_status, meet_inside, password_grant, refresh
 
 on_postgresql = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
@@ -102,14 +102,7 @@ def test_refresh_token_of_another_client_is_refused(live_server, org, tokens):
 def test_two_concurrent_refreshes_exactly_one_wins(live_server, people_client, tokens, monkeypatch):
     """Both refreshes pass ``validate_refresh_token`` and reach the claim of the token together (a barrier inside
     the server proves it): the row lock lets one rotate it, the other is ``invalid_grant``."""
-    at_claim = threading.Barrier(2, timeout=30)
-    claim = OAuth2Validator._claim_refresh_token
-
-    def claim_together(self, request):
-        at_claim.wait()
-        return claim(self, request)
-
-    monkeypatch.setattr(OAuth2Validator, "_claim_refresh_token", claim_together)
+    meet_inside(monkeypatch, OAuth2Validator, "_claim_refresh_token")
     answers = []
 
     def use():
