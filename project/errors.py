@@ -10,6 +10,7 @@ caller (the database out of reach) are answered alike.
 
 import logging
 
+import redis
 from django import db
 
 from project.conf import ubi_settings
@@ -82,24 +83,34 @@ class TimedOut(DomainError):
 
 
 class Unavailable(DomainError):
-    """Maintenance, or the database out of reach."""
+    """Maintenance, or the database or Redis out of reach."""
 
     code = "unavailable"
     title = "We're temporarily offline for maintenance. Please try again later."
+
+
+# What the servers depend on, by the errors its client raises when it is out of reach.
+_UNREACHABLE = (
+    ((db.OperationalError, db.InterfaceError), "The database"),
+    ((redis.ConnectionError, redis.TimeoutError), "The shared cache"),
+)
 
 
 def as_domain_error(exc: BaseException | None) -> DomainError | None:
     """``exc`` as the error both protocols answer, or ``None`` for a fault of ours (500 / ``INTERNAL``).
 
     A database out of reach is no fault of the request's: ``Unavailable``, which tells the caller to come back.
-    Django reconnects at the next request (``CONN_HEALTH_CHECKS``), so the service recovers by itself.
+    Django reconnects at the next request (``CONN_HEALTH_CHECKS``), so the service recovers by itself. Redis out of
+    reach is answered alike: a bearer check cannot tell a revoked token without it, and redis-py connects again at
+    the next command.
     """
     if isinstance(exc, DomainError):
         return exc
-    if isinstance(exc, (db.OperationalError, db.InterfaceError)):
-        logger.warning("The database cannot be reached: %s", exc)
-        return Unavailable(
-            "The database cannot be reached. Please try again later.",
-            retry_after=ubi_settings.DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
-        )
+    for types, name in _UNREACHABLE:
+        if isinstance(exc, types):
+            logger.warning("%s cannot be reached: %s", name, exc)
+            return Unavailable(
+                f"{name} cannot be reached. Please try again later.",
+                retry_after=ubi_settings.DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+            )
     return None

@@ -22,6 +22,7 @@ from tests.support.oauth_client import (
     current_code,
     error_of,
     me_status,
+    meet_inside,
     pkce_pair,
     post_token,
     redirect_params,
@@ -274,14 +275,7 @@ def test_two_concurrent_exchanges_of_one_code_revoke_what_the_winner_issued(
     rollback of the loser's own transaction (RFC 6749 §4.1.2)."""
     from oauth.validators import OAuth2Validator
 
-    at_claim = threading.Barrier(2, timeout=30)
-    redeem = OAuth2Validator._redeem_code
-
-    def redeem_together(self, request):
-        at_claim.wait()
-        return redeem(self, request)
-
-    monkeypatch.setattr(OAuth2Validator, "_redeem_code", redeem_together)
+    meet_inside(monkeypatch, OAuth2Validator, "_redeem_code")
     verifier, challenge = pkce_pair()
     code = authorization_code(live_server, people_client, user, code_challenge=challenge)
     answers = run_together(*[lambda: exchange(live_server, people_client, code, verifier)] * 2)

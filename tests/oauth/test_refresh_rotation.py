@@ -3,7 +3,6 @@ rotated-out refresh token presented again within ``REFRESH_TOKEN_REUSE_GRACE_SEC
 its rotation gave; after it, or once the new refresh token has moved on, reuse revokes the whole sign-in. Two
 concurrent refreshes with one token both get that pair (PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,8 @@ from django.utils import timezone
 
 from oauth.models import RotatedRefreshToken
 from tests.support import factories
-from tests.support.oauth_client import error_of, me_status, refresh
+from tests.support.oauth_client import error_of, me_status, meet_inside, refresh
+from tests.support.threads import run_together
 
 GRACE = timedelta(seconds=30)
 
@@ -127,33 +127,13 @@ def test_the_kept_answer_is_encrypted_and_deleted_after_the_grace_period(live_se
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="the race is decided by PostgreSQL's row locks; SQLite runs one writer at a time, so there is no race",
 )
-@pytest.mark.parametrize("attempt", range(3))
-def test_two_concurrent_refreshes_with_one_token_both_answer_one_pair(
-    live_server, people_client, signed_in, monkeypatch, attempt
-):
+def test_two_concurrent_refreshes_with_one_token_both_answer_one_pair(live_server, people_client, signed_in, monkeypatch):
     """Both refreshes pass validation and reach the claim together (a barrier inside the server proves it): one
     spends the token, the other waits for its row lock and answers what the first committed."""
     from oauth import refresh_rotation
 
-    at_claim = threading.Barrier(2, timeout=30)
-    claim = refresh_rotation.claim
-
-    def claim_together(refresh_token):
-        at_claim.wait()
-        return claim(refresh_token)
-
-    monkeypatch.setattr(refresh_rotation, "claim", claim_together)
-    answers = []
-    racers = [
-        threading.Thread(
-            target=lambda: answers.append(refresh(live_server, people_client, signed_in["refresh_token"]))
-        )
-        for _ in range(2)
-    ]
-    for racer in racers:
-        racer.start()
-    for racer in racers:
-        racer.join()
+    meet_inside(monkeypatch, refresh_rotation, "claim")
+    answers = run_together(*[lambda: refresh(live_server, people_client, signed_in["refresh_token"])] * 2)
 
     assert [answer.status_code for answer in answers] == [200, 200], [answer.text for answer in answers]
     assert answers[0].json() == answers[1].json()

@@ -1,24 +1,17 @@
 """Refresh tokens: opaque, 30 days each, within 30 days of the sign-in; a rotated-out one used again after the grace
 period revokes its family; two racing refreshes get one pair."""
 
-import threading
 from datetime import timedelta
 
 import jwt
 import pytest
 import time_machine
-from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import get_refresh_token_model
 
 from tests.support import factories
 from tests.support.oauth_client import error_of, me_status, password_grant, refresh
-from tests.support.threads import run_together
 
-on_postgresql = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="the race is decided by PostgreSQL's row locks; SQLite runs one writer at a time, so there is no race",
-)
 
 
 @pytest.fixture
@@ -98,21 +91,3 @@ def test_refresh_token_of_another_client_is_refused(live_server, org, tokens):
     other = factories.make_public_client(org)
     response = refresh(live_server, other, tokens["refresh_token"])
     assert error_of(response) == (400, "invalid_grant")
-
-
-@pytest.mark.postgres
-@on_postgresql
-@pytest.mark.parametrize("attempt", range(3))
-def test_two_concurrent_refreshes_both_answer_the_same_pair(live_server, people_client, tokens, attempt):
-    """One spends the token, the other gets the answer it committed (issue 18, item 4): a client whose two workers
-    refreshed at once converges on one pair."""
-    start = threading.Barrier(2)
-
-    def use():
-        start.wait(timeout=30)
-        return refresh(live_server, people_client, tokens["refresh_token"])
-
-    answers = run_together(use, use)
-
-    assert [answer.status_code for answer in answers] == [200, 200], [answer.json() for answer in answers]
-    assert answers[0].json() == answers[1].json()

@@ -1,6 +1,6 @@
 """Single sign-on as a certified OpenID Connect provider and reference/oauth.txt have it (issue 18, items 1 and 2),
-over the live server with the tests' real identity provider (``tests.support.identity_provider``): the browser goes through
-the client's authorization request, the provider's pages and the platform's callback.
+over the live server with the tests' real identity provider (``tests.support.identity_provider``): the browser
+goes through the client's authorization request, the provider's pages and the platform's callback.
 
 - Claims from the UserInfo endpoint (OpenID Connect Core §5.3, §5.4): a provider that puts ``email``,
   ``email_verified`` and ``name`` only there, one that puts them in the ID token, a claim in each, and a UserInfo
@@ -14,33 +14,20 @@ import html
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
-from django.contrib.sessions.backends.db import SessionStore
-
 from accounts.models import User
 from tests.support import factories
 from tests.support.browser import Browser
-from tests.support.identity_provider import USERINFO_PATH, at_provider, sign_in_through_sso
+from tests.support.identity_provider import (
+    USERINFO_PATH,
+    assert_signed_in,
+    at_provider,
+    signed_in_user_id,
+    sign_in_through_sso,
+)
 from tests.support.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
 from tests.support.oauth_client import PASSWORD, authorize_path, error_of, password_grant, pkce_pair, redirect_params
 
 SSO_LINK = re.compile(r'<a class="button" href="([^"]+)">Sign in with ([^<]+) single sign-on</a>')
-
-
-def signed_in_user_id(browser: Browser):
-    """Who the platform's session of ``browser`` signed in, if anyone (the provider's session cookie, of another
-    host, has the same name)."""
-    host = urlsplit(browser.base_url).hostname
-    key = next((cookie.value for cookie in browser.session.cookies
-                if cookie.name == "sessionid" and cookie.domain.startswith(host)), None)
-    return SessionStore(session_key=key).load().get("_auth_user_id") if key else None
-
-
-def assert_signed_in(answer, browser: Browser, email: str) -> User:
-    """Signed in as ``email``: the platform's consent screen for the client that asked."""
-    assert answer.status_code == 200 and 'name="allow"' in answer.text, answer.text[:2000]
-    user = User.objects.get(email=email)
-    assert signed_in_user_id(browser) == str(user.pk)
-    return user
 
 
 def assert_at_provider(answer, idp, *, login_hint: str | None = None) -> dict:

@@ -9,42 +9,27 @@
 """
 
 import io
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from accounts.models import SsoIdentity, SsoProvider, User
 from tests.support import factories
 from tests.support.browser import Browser
-from tests.support.identity_provider import DISCOVERY_PATH, DOMAIN, sign_in_through_sso
+from tests.support.identity_provider import (
+    DISCOVERY_PATH,
+    DOMAIN,
+    assert_refused,
+    assert_signed_in,
+    sign_in_through_sso,
+)
 from tests.support.identity_provider import acme, idp, platform_for_sso  # noqa: F401 (the fixtures)
 from tests.support.oauth_client import PASSWORD, authorize_path, error_of, password_grant, pkce_pair
 
 PRIVATE_ON = {"SSO_ALLOW_PRIVATE_NETWORKS": True}
 
-
-def signed_in_user_id(browser: Browser):
-    """Who the platform's session of ``browser`` signed in, if anyone (the provider's session cookie, of another
-    host, has the same name)."""
-    host = urlsplit(browser.base_url).hostname
-    key = next(cookie.value for cookie in browser.session.cookies
-               if cookie.name == "sessionid" and cookie.domain.startswith(host))
-    return SessionStore(session_key=key).load().get("_auth_user_id")
-
-
-def assert_refused(answer, browser: Browser, reason: str):
-    """The callback's refusal: the login page again with ``reason``, 400, nobody signed in."""
-    assert answer.status_code == 400 and reason in answer.text, answer.text[:2000]
-    assert signed_in_user_id(browser) is None
-
-
-def assert_signed_in(answer, browser: Browser, email: str):
-    """Signed in as ``email``: the platform's consent screen for the client that asked."""
-    assert answer.status_code == 200 and 'name="allow"' in answer.text, answer.text[:2000]
-    assert signed_in_user_id(browser) == str(User.objects.get(email=email).pk)
 
 
 # --- Finding 9: verified addresses only, and one person per account ---------------------------------------------

@@ -10,8 +10,10 @@ real HTTP.
 Its ID tokens say ``email_verified: true``, as Okta, Entra ID or Google do for the addresses they manage (this
 project as a provider does not send the claim); a test chooses other claims with ``IdentityProvider.id_token_claims``
 (``sub`` included), and amends the discovery document with ``IdentityProvider.discovery``. It writes down the path
-of every request before answering it, so a test counts what reached it (``requests_to``). Within
-``IdentityProvider.claims_in_userinfo`` it behaves as OpenID Connect Core §5.4 allows a certified provider to: its ID
+of every request before answering it, so a test counts what reached it (``requests_to``). An ID token the provider
+itself would never issue (another ``aud``, ``iss``, ``azp``, ``nonce``, an ``exp`` past, a signature by another key)
+is what its token endpoint answers within ``IdentityProvider.id_token_rewritten``: the token it issued, its claims
+changed and signed again. Within ``IdentityProvider.claims_in_userinfo`` it behaves as OpenID Connect Core §5.4 allows a certified provider to: its ID
 tokens carry ``sub`` (and what the test adds), and ``email``, ``email_verified`` and ``name`` come from its UserInfo
 endpoint.
 """
@@ -28,12 +30,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIServer, make_server
 
+import jwt
 import pytest
 import requests
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.wsgi import get_wsgi_application
+from jwcrypto.jwk import JWK
 
 from accounts import sso_providers
 from accounts.models import SsoProvider, User
@@ -41,6 +47,7 @@ from oauth.principals import principal_from_bearer
 from oauth.tokens import USER
 from oauth.validators import OAuth2Validator
 from project.errors import Unauthenticated
+from project.secrets import rsa_private_key_pem
 from tests.support import factories
 from tests.support.browser import Browser
 from tests.support.oauth_client import authorize_path, pkce_pair
@@ -55,6 +62,7 @@ DOMAIN = "acme.example"  # the people's, which the platform's organisation route
 # Files in the provider's VAR_DIR, read by its process at each request.
 CLAIMS_FILE = "id-token-claims.json"
 DISCOVERY_FILE = "discovery-overrides.json"
+REWRITE_FILE = "id-token-rewrite.json"
 REQUESTS_FILE = "requests.log"
 USERINFO_FILE = "userinfo.json"  # present: the claims are at the UserInfo endpoint (``claims_in_userinfo``)
 USERINFO_PATH = "/userinfo"
@@ -125,6 +133,13 @@ class IdentityProvider:
         finally:
             path.unlink()
 
+    @contextlib.contextmanager
+    def id_token_rewritten(self, *, signed_by_another_key: bool = False, **claims):
+        """Within the block, the ID token its token endpoint answers has ``claims`` over those it issued, and is
+        signed again with its own key (its ``kid``), or with another key under that ``kid``."""
+        with _file_contents(self.var_dir / REWRITE_FILE, {"claims": claims, "other_key": signed_by_another_key}, {}):
+            yield
+
     def requests_to(self, path: str) -> int:
         """How many requests for ``path`` it has received so far."""
         received = (self.var_dir / REQUESTS_FILE).read_text().splitlines()
@@ -166,19 +181,41 @@ def serve(var_dir: str, port: int) -> None:
         if environ["PATH_INFO"] == USERINFO_PATH and userinfo.exists():
             return _userinfo(environ, start_response, _read_json(userinfo)["userinfo"])
         overrides = {**_userinfo_discovery(userinfo), **_read_json(var / DISCOVERY_FILE)}
-        if environ["PATH_INFO"] != DISCOVERY_PATH or not overrides:
-            return application(environ, start_response)
-        answered = {}
-        response = application(environ, lambda status, headers, exc_info=None: answered.update(status=status))
-        try:
-            document = {**json.loads(b"".join(response)), **overrides}
-        finally:
-            response.close()
-        start_response(answered["status"], [("Content-Type", "application/json")])
-        return [json.dumps(document).encode()]
+        rewrite = _read_json(var / REWRITE_FILE)
+        if environ["PATH_INFO"] == DISCOVERY_PATH and overrides:
+            return _amended(application, environ, start_response, lambda document: {**document, **overrides})
+        if environ["PATH_INFO"] != DISCOVERY_PATH and rewrite:
+            return _amended(application, environ, start_response, lambda answer: _rewritten(var, answer, rewrite))
+        return application(environ, start_response)
 
     with make_server("127.0.0.1", port, provider, server_class=_ThreadingServer) as server:
         server.serve_forever()
+
+
+def _amended(application, environ, start_response, amend):
+    """The application's JSON answer to ``environ``, passed through ``amend``."""
+    answered = {}
+    response = application(environ, lambda status, headers, exc_info=None: answered.update(status=status, headers=headers))
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    if dict(answered["headers"]).get("Content-Type", "").startswith("application/json"):
+        body = json.dumps(amend(json.loads(body))).encode()
+    headers = [(name, value) for name, value in answered["headers"] if name.lower() != "content-length"]
+    start_response(answered["status"], [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _rewritten(var: Path, answer: dict, rewrite: dict) -> dict:
+    """A token endpoint's ``answer`` whose ID token carries ``rewrite``'s claims, signed again."""
+    if "id_token" not in answer:
+        return answer
+    own_key = (var / "oidc-rsa-key.pem").read_bytes()
+    claims = {**jwt.decode(answer["id_token"], options={"verify_signature": False}), **rewrite["claims"]}
+    key = rsa_private_key_pem() if rewrite["other_key"] else own_key
+    kid = JWK.from_pem(own_key).thumbprint()
+    return {**answer, "id_token": jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})}
 
 
 def _userinfo_discovery(userinfo: Path) -> dict:
@@ -231,6 +268,29 @@ def sign_in_through_sso(browser: Browser, idp: IdentityProvider, people_client, 
     to_provider = browser.submit(page, email=email, password="")
     back = at_provider(browser, idp, to_provider, email=as_email or email)
     return browser.open(back.headers["Location"])
+
+
+def signed_in_user_id(browser: Browser):
+    """Who the platform's session of ``browser`` signed in, if anyone (the provider's session cookie, of another
+    host, has the same name)."""
+    host = urlsplit(browser.base_url).hostname
+    key = next((cookie.value for cookie in browser.session.cookies
+                if cookie.name == "sessionid" and cookie.domain.startswith(host)), None)
+    return SessionStore(session_key=key).load().get("_auth_user_id") if key else None
+
+
+def assert_refused(answer, browser: Browser, reason: str):
+    """The callback's refusal: the login page again with ``reason``, 400, nobody signed in."""
+    assert answer.status_code == 400 and reason in answer.text, answer.text[:2000]
+    assert signed_in_user_id(browser) is None
+
+
+def assert_signed_in(answer, browser: Browser, email: str) -> User:
+    """Signed in as ``email``: the platform's consent screen for the client that asked. Returns the user."""
+    assert answer.status_code == 200 and 'name="allow"' in answer.text, answer.text[:2000]
+    user = User.objects.get(email=email)
+    assert signed_in_user_id(browser) == str(user.pk)
+    return user
 
 
 def _free_port() -> int:

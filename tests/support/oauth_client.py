@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import secrets
+import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyotp
@@ -95,3 +96,17 @@ def authorization_code(live_server, client, user, *, password=PASSWORD, code_cha
         user=user,
     )
     return redirect_params(response)["code"]
+
+
+def meet_inside(monkeypatch, owner, name: str, *, parties: int = 2) -> None:
+    """Hold each call of ``owner.name`` (a server-side step) until ``parties`` calls are inside it, then let them all
+    go on: a race test then proves both requests reached the critical section together. A call that waits alone
+    for 30 s breaks the barrier, and its request fails."""
+    together = threading.Barrier(parties, timeout=30)
+    step = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        together.wait()
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
