@@ -136,29 +136,6 @@ def wait_until_serving(target: str, *, timeout: float = 30, credentials=None) ->
         assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-def self_signed_certificate() -> tuple[bytes, bytes]:
-    """A certificate for localhost and 127.0.0.1 and its private key, PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
-
-
 class ServerProcess:
     """``manage.py grpcserver`` as an operator starts it, on the test database."""
 
