@@ -119,7 +119,7 @@ CLIENT_CREATION_FIELDS = (
 
 @transaction.atomic
 def tokens_revoke_all(*, client: AppClient | None = None, user=None, reason: str = "") -> None:
-    """End every token of a client or a user: deactivated, or (a user) signed in with what no longer holds.
+    """End every token of a client or a user: deactivated, or (a user) signed in with a password, role or second factor that has changed.
 
     Deleting the access-token rows is what puts them on the revocation list every server process checks. One
     audit event on the principal counts what ended, with ``reason`` when given; none when it held nothing.

@@ -234,8 +234,8 @@ def _family_start(token) -> datetime:
 
 
 def _check_user_may_refresh(user, client, *, signed_in: datetime) -> None:
-    """A refresh is a sign-in without the password: refused (``InvalidGrantError``) when the user could not sign in
-    the way they did any more. Inactive; no longer of the client's organisation; the password due a change (an
+    """A refresh is a sign-in without the password: refused (``InvalidGrantError``) when the user cannot sign in
+    that way today. Inactive; outside the client's organisation; the password due a change (an
     account without one signs in at its identity provider, where its age is not ours to judge); or single
     sign-on made mandatory for their address (a service account excepted, as ``login.check_password_allowed``
     decides) since the sign-in began. A sign-in begun after the provider last changed went through it: while it
@@ -245,7 +245,7 @@ def _check_user_may_refresh(user, client, *, signed_in: datetime) -> None:
     try:
         login.check_client_allowed(user, client)
     except AccessDenied:
-        raise InvalidGrantError(description="The account no longer belongs to this client's organisation.") from None
+        raise InvalidGrantError(description="The account does not belong to this client's organisation.") from None
     if user.has_usable_password() and login.password_expired(user):
         raise InvalidGrantError(description="The password must be changed: sign in again.")
     try:

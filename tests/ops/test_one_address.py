@@ -50,7 +50,7 @@ def site_configuration(port: int, http_address: str, grpc_address: str, cert: Pa
         "/etc/ssl/ubi/key.pem": str(key),
     }
     for documented, used in replacements.items():
-        assert text.count(documented) == 1, f"{SHIPPED.name} no longer says {documented!r}"
+        assert text.count(documented) == 1, f"{SHIPPED.name} does not say {documented!r} once"
         text = text.replace(documented, used)
     return text
 

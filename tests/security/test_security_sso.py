@@ -270,7 +270,7 @@ def test_the_discovery_document_is_read_once_for_two_sign_ins(live_server, acme,
 
 def test_unknown_addresses_of_the_domain_still_need_sso(live_server, acme, people_client):
     """Issue 16, finding 4: routing by account leaves unknown addresses of the domain alone: under mandatory SSO
-    they are still refused the password grant, as before, so it tells nothing about who has an account."""
+    they are refused the password grant like every address of the domain, so it tells nothing about who has an account."""
     acme.mandatory = True
     acme.save()
     assert error_of(password_grant(live_server, people_client, "nobody@acme.example")) == (401, "sso_required")
