@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "oauth",
     "insights",
+    "analytics",
     "rest_api",
     "grpc_api",
 ]
