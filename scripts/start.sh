@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's first command: install, migrate, create the demo organisation, then serve HTTP and gRPC.
+# The README's first command: install, migrate, create the demo organisation and, once, a few hundred simulated
+# searches for it (so its dashboard is not empty), then serve HTTP and gRPC.
 # Runs on the embedded default (SQLite in var/, in-process cache) unless DATABASE_URL / REDIS_URL are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,5 @@ export GRPC_PROCESSES="${GRPC_PROCESSES:-1}"
 
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py bootstrap_demo
+.venv/bin/python manage.py generate_demo_data --org Demo --queries 300 --sessions 60 --if-empty
 exec bash scripts/serve.sh
