@@ -63,7 +63,8 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        counted = self.object_list[: self.CAP + 1].count()
+        # Unordered: the rows counted need not be sorted first.
+        counted = self.object_list.order_by()[: self.CAP + 1].count()
         return AtLeast(self.CAP) if counted > self.CAP else counted
 
 
