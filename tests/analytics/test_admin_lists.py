@@ -76,9 +76,13 @@ def test_a_superuser_sees_every_organisation_and_filters_by_one(live_server, org
     mine, theirs = orgs
     root = factories.make_user(mine, email="root@example.com", password=PASSWORD, is_staff=True, is_superuser=True)
     browser = AdminBrowser(live_server.url, root.email)
-    assert len(listed(browser.get(QUERIES))) == 3
+    every = browser.get(QUERIES)
+    assert len(listed(every)) == 3
+    assert "?application=" not in every.text  # application choices once an organisation is picked
     only_theirs = browser.get(QUERIES, params={"organization": str(theirs.pk)})
     assert len(listed(only_theirs)) == 1 and "their secret" in only_theirs.text
+    assert "application=shop" in only_theirs.text and "application=blog" not in only_theirs.text
+    assert listed(browser.get(QUERIES, params={"organization": "not-an-id"})) == []
 
 
 def test_filters_by_application_action_and_date(live_server, orgs):
