@@ -141,16 +141,22 @@ def _searches(parameters: Parameters, truth: Truth, rng: random.Random) -> Itera
             continue
         event_context = {**context, "query_id": query["query_id"], "session_id": ids.session(session),
                          "user_query": user_query}
-        events = []
-        if rng.random() < parameters.impression_event_share:
-            events += [
-                _event(ids, event_context, IMPRESSION, document, rank, moment + timedelta(seconds=1))
-                for rank, document in enumerate(shown, start=1)
-            ]
-        for rank, document in enumerate(shown, start=1):
-            if rng.random() < parameters.examination(rank) * truth.relevance[user_query][document]:
-                events.append(_event(ids, event_context, CLICK, document, rank, moment + timedelta(seconds=2 + rank)))
+        events = _events(parameters, ids, event_context, truth.relevance[user_query], shown, moment, rng)
         yield Search(query, events)
+
+
+def _events(parameters, ids, context, relevance, shown, moment, rng) -> list[dict]:
+    """A search's impression events (for ``impression_event_share`` of searches) and its clicks under the PBM."""
+    events = []
+    if rng.random() < parameters.impression_event_share:
+        events += [
+            _event(ids, context, IMPRESSION, document, rank, moment + timedelta(seconds=1))
+            for rank, document in enumerate(shown, start=1)
+        ]
+    for rank, document in enumerate(shown, start=1):
+        if rng.random() < parameters.examination(rank) * relevance[document]:
+            events.append(_event(ids, context, CLICK, document, rank, moment + timedelta(seconds=2 + rank)))
+    return events
 
 
 def _ranking(relevance: dict[str, float], count: int, rng: random.Random) -> list[str]:
