@@ -8,8 +8,10 @@ from datetime import datetime
 import pytest
 from django.core.management import CommandError, call_command
 
+from analytics.demo_data import generate_demo_data
 from analytics.simulation import Parameters, simulate
 from insights import services
+from insights.command_principal import command_principal
 from insights.models import Event, Query
 from project.conf import ubi_settings
 from tests.support import factories
@@ -105,6 +107,17 @@ def test_the_simulation_is_a_function_of_its_parameters():
     first_truth, first = simulate(parameters)
     second_truth, second = simulate(parameters)
     assert first_truth == second_truth and list(first) == list(second)
+
+
+def test_progress_counts_every_search(db, tmp_path):
+    org = factories.make_org("Shop")
+    principal = command_principal(org.name, roles=("insights:write",), command="test")
+    parameters = Parameters(searches=1234, sessions=10, end=datetime.fromisoformat("2026-06-01T00:00:00+00:00"))
+    steps = []
+    generated = generate_demo_data(principal, parameters=parameters, truth_path=tmp_path / "t.json",
+                                   progress=steps.append)
+    assert sum(steps) == generated.queries == Query.objects.filter(organization=org).count() == 1234
+    assert generated.events == Event.objects.filter(organization=org).count()
 
 
 def test_if_empty_leaves_an_organisation_with_data_as_it_is(db, tmp_path):

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from insights import services
 from insights.command_principal import command_principal
+from insights.opensearch_export import document_count, export_opensearch
 from tests.support import factories
 from tests.support.paths import UBI_REFERENCE
 
@@ -174,3 +175,11 @@ def test_a_bad_time_or_organisation_is_refused(orgs, tmp_path):
 def test_the_checker_refuses_what_the_events_mapping_refuses(document):
     with pytest.raises(AssertionError):
         check_against_mapping(document, mapping("events"))
+
+
+def test_progress_counts_every_document_written(orgs, tmp_path):
+    mine, _ = orgs
+    principal = command_principal(mine.name, roles=("insights:read",), command="test")
+    steps = []
+    written = export_opensearch(principal, out_dir=tmp_path, filters={}, progress=steps.append)
+    assert sum(steps) == written.queries + written.events == document_count(principal, filters={}) == 6
