@@ -51,13 +51,19 @@ def summary(principal: Principal, *, filters: dict) -> dict:
     first click (0 for a search without a click at an ordinal)."""
     scope = _scope(principal, filters, Errors())
     searches_sql, params = _searches_sql(scope)
+    conditions, scope_params = scope_conditions("q", scope)
+    # Distinct by grouping (a hash), which PostgreSQL does several times faster than COUNT(DISTINCT) (a sort).
+    distinct_sql = (
+        f"SELECT COUNT(*) FROM (SELECT q.user_query FROM {Query._meta.db_table} AS q "
+        f"WHERE q.organization_id = %s{conditions} GROUP BY q.user_query) AS distinct_queries"
+    )
     sql = (
-        f"SELECT COUNT(*), COUNT(DISTINCT user_query), SUM({_CLICKED}), SUM({_ZERO_RESULT}), SUM({_ZERO_CLICK}), "
+        f"SELECT COUNT(*), ({distinct_sql}), SUM({_CLICKED}), SUM({_ZERO_RESULT}), SUM({_ZERO_CLICK}), "
         f"SUM({_RANKED}), SUM(CASE WHEN first_click_rank IS NULL THEN 0 ELSE 1.0 / first_click_rank END), "
         f"SUM(abandoned) FROM ({searches_sql}) AS searches"
     )
     with dialects.aggregate_cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [organization_parameter(scope.organization_id), *scope_params, *params])
         searches, distinct, clicked, zero_result, zero_click, ranked, reciprocal_ranks, abandoned = cursor.fetchone()
     return {
         "searches": searches,
