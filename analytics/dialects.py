@@ -1,4 +1,5 @@
-"""The SQL that differs between SQLite and PostgreSQL, for the analytics queries: reading JSON, the one place.
+"""The SQL of the analytics queries that differs between SQLite and PostgreSQL (reading JSON, mostly): the one
+place.
 
 Each function returns a fragment for the connection's vendor. Both databases give the same answers: a number is
 read only from a JSON number (a string ``"3"`` is NULL, so it never reaches a cast and never makes a query fail);
@@ -43,7 +44,10 @@ def json_number(column: str, *path: str) -> str:
         value = _pg_value(column, path)
         return f"CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value})::numeric END"
     json_path = _sqlite_path(path)
-    return f"CASE WHEN json_type({column}, {json_path}) IN ('integer', 'real') THEN json_extract({column}, {json_path}) END"
+    return (
+        f"CASE WHEN json_type({column}, {json_path}) IN ('integer', 'real') "
+        f"THEN json_extract({column}, {json_path}) END"
+    )
 
 
 def json_text(column: str, *path: str) -> str:
