@@ -11,6 +11,7 @@ Fixtures (loaded as a pytest plugin by ``tests/conftest.py``):
 
 ``screenshot(page, name)`` saves the full page as ``var/test-output/screenshots/<name>.png`` (``var/`` is not
 committed) and returns the path, so a run leaves pictures of what the browser showed (docs/testing.md).
+``sign_in(page, ...)`` signs in at the login page an admin page leads to, as a person does.
 """
 
 import re
@@ -34,6 +35,9 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = PROJECT / "var" / "test-output" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 900}
+# How long an action waits for its element or page: the live server is local, so Playwright's 30 s only delays a
+# failure's report.
+PAGE_TIMEOUT_MS = 10_000
 
 
 @pytest.fixture
@@ -59,9 +63,11 @@ def chromium(monkeypatch):
 @pytest.fixture
 def page(chromium):
     """A page that fails the test at its end when the browser reported a console error or an uncaught error."""
-    context = chromium.new_context(viewport=VIEWPORT)
+    # Reduced motion: pages that honour it (the dashboard's charts) draw at once, so what a test reads or
+    # photographs is the finished drawing.
+    context = chromium.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     problems = []
 
     def console(message):
