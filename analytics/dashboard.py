@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 
 from accounts.models import Organization
 from analytics import formats, judgment_selectors, metrics
-from analytics.dashboard_filters import DashboardFilters
+from analytics.dashboard_filters import DashboardFilters, presets
 from oauth.principals import Principal
 from project.errors import InvalidInput, NotFound
 
@@ -82,6 +82,7 @@ def dashboard(request):
         "organization": organization,
         "organizations": Organization.objects.all() if request.user.is_superuser else None,
         "form": form,
+        "presets": presets(),
     }
     if form.is_valid():
         context.update(_figures(dashboard_reader(request.user, organization), form))

@@ -11,6 +11,8 @@ from django import forms
 from django.utils import timezone
 
 DEFAULT_DAYS = 30
+# The ranges offered as one-click links, in days up to today.
+PRESET_DAYS = (7, 30, 90, 365)
 # The searches-over-time bucket for a range: hours while a day has a few points, weeks once days are too many.
 HOURLY_UP_TO_DAYS = 3
 DAILY_UP_TO_DAYS = 92
@@ -25,8 +27,7 @@ class DashboardFilters(forms.Form):
 
     def __init__(self, data, **kwargs):
         """Bound to the query string (``from``, ``to``, ``application``), the default range filling what is absent."""
-        today = timezone.now().astimezone(datetime.UTC).date()
-        defaults = {"from": today - datetime.timedelta(days=DEFAULT_DAYS - 1), "to": today, "application": ""}
+        defaults = {**last_days(DEFAULT_DAYS), "application": ""}
         super().__init__({name: data.get(name) or default for name, default in defaults.items()}, **kwargs)
 
     def add_prefix(self, field_name):
@@ -62,3 +63,14 @@ class DashboardFilters(forms.Form):
             "to": self.cleaned_data["end"].isoformat(),
             "application": self.cleaned_data["application"],
         }
+
+
+def last_days(days: int) -> dict:
+    """The range of the last ``days`` days up to today (UTC) as the query string's ``from`` and ``to``."""
+    today = timezone.now().astimezone(datetime.UTC).date()
+    return {"from": (today - datetime.timedelta(days=days - 1)).isoformat(), "to": today.isoformat()}
+
+
+def presets() -> list[dict]:
+    """The one-click ranges: ``{"days", "from", "to"}`` for each of ``PRESET_DAYS``."""
+    return [{"days": days, **last_days(days)} for days in PRESET_DAYS]
