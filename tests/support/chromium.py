@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 
 from tests.support.paths import PROJECT
 from tests.support.skips import skip_missing
@@ -58,6 +59,10 @@ def chromium(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # While the loop runs, Django keeps this thread's connections apart from its usual ones (asgiref's
+            # Local takes the thread for an async one): the connection the test used is closed here, while it is
+            # still the one Django sees, or it would outlive the test and keep the test database from being dropped.
+            connections.close_all()
 
 
 @pytest.fixture
