@@ -1,0 +1,172 @@
+"""The impressions and clicks of a scope: the one place that knows how UBI data says what was shown and clicked.
+
+- An **impression** is an event whose ``action_name`` is the organisation's impression action, at
+  ``event_attributes.position.ordinal`` of ``event_attributes.object.object_id``. A query with no impression event
+  at all (in any time range) has its ``query_response_hit_ids`` as impressions instead, at ordinal index + 1:
+  many sites never log impressions.
+- A **click** is an event whose ``action_name`` is the click action, with an ordinal and an object id likewise.
+- The **user query** of an event is its own ``user_query``, else its query's (through ``query_id``); its
+  **search** is its ``query_id``.
+- Only integral ordinals (JSON numbers) from 1 to ``max_rank`` count, and only rows with an object id.
+
+The scope bounds each row by its own timestamp and application: an event's for events, the query's for the
+impressions taken from its hit ids. Every figure is computed by the database, one statement per call; the rows of
+``pair_rank_counts`` and ``search_results`` are streamed from a server-side cursor where the database has them.
+"""
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from django.db import connection
+
+from accounts.models import Organization
+from analytics import dialects
+from analytics.models import action_names
+from analytics.scope import Scope
+from insights.models import Event, Query
+
+IMPRESSION = "impression"
+CLICK = "click"
+# Rows fetched from the database at a time by the streamed reads.
+CHUNK_SIZE = 2000
+
+
+class RankCount(NamedTuple):
+    rank: int
+    impressions: int
+    clicks: int
+
+
+class PairRankCount(NamedTuple):
+    user_query: str
+    object_id: str
+    rank: int
+    impressions: int
+    clicks: int
+
+
+class SearchResult(NamedTuple):
+    search_id: str
+    user_query: str
+    object_id: str
+    rank: int
+    clicked: bool
+
+
+def rank_counts(scope: Scope, *, max_rank: int) -> list[RankCount]:
+    """Impressions and clicks at each rank from 1 to ``max_rank``, ranks with neither included as zeros."""
+    sql, params = interactions_sql(scope, max_rank=max_rank)
+    counted = (
+        f"SELECT rank, {_count_of(IMPRESSION)}, {_count_of(CLICK)} FROM ({sql}) AS interactions GROUP BY rank"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(counted, params)
+        found = {rank: RankCount(rank, impressions, clicks) for rank, impressions, clicks in cursor.fetchall()}
+    return [found.get(rank, RankCount(rank, 0, 0)) for rank in range(1, max_rank + 1)]
+
+
+def pair_rank_counts(scope: Scope, *, max_rank: int) -> Iterator[PairRankCount]:
+    """Impressions and clicks of each (user query, object id, rank), ordered by user query, object id and rank."""
+    sql, params = interactions_sql(scope, max_rank=max_rank)
+    counted = (
+        f"SELECT user_query, object_id, rank, {_count_of(IMPRESSION)}, {_count_of(CLICK)} "
+        f"FROM ({sql}) AS interactions WHERE user_query IS NOT NULL "
+        "GROUP BY user_query, object_id, rank ORDER BY user_query, object_id, rank"
+    )
+    for row in _streamed(counted, params):
+        yield PairRankCount(*row)
+
+
+def search_results(scope: Scope, *, max_rank: int) -> Iterator[SearchResult]:
+    """One row per impression of a search (``query_id``), ordered by search and rank; ``clicked`` says whether
+    the search has a click on that object (at any rank up to ``max_rank``). Repeated impressions of one object at
+    one rank of a search are one row."""
+    sql, params = interactions_sql(scope, max_rank=max_rank)
+    results = (
+        f"WITH interactions AS ({sql}) "
+        "SELECT shown.search_id, MIN(shown.user_query), shown.object_id, shown.rank, "
+        "MAX(CASE WHEN clicked.object_id IS NULL THEN 0 ELSE 1 END) "
+        "FROM interactions AS shown "
+        "LEFT JOIN (SELECT DISTINCT search_id, object_id FROM interactions "
+        f"WHERE kind = '{CLICK}' AND search_id IS NOT NULL) AS clicked "
+        "ON clicked.search_id = shown.search_id AND clicked.object_id = shown.object_id "
+        f"WHERE shown.kind = '{IMPRESSION}' AND shown.search_id IS NOT NULL AND shown.user_query IS NOT NULL "
+        "GROUP BY shown.search_id, shown.object_id, shown.rank ORDER BY shown.search_id, shown.rank, shown.object_id"
+    )
+    for search_id, user_query, object_id, rank, clicked in _streamed(results, params):
+        yield SearchResult(search_id, user_query, object_id, rank, bool(clicked))
+
+
+def interactions_sql(scope: Scope, *, max_rank: int) -> tuple[str, list]:
+    """A SELECT of every impression and click of ``scope`` with a rank from 1 to ``max_rank``, as rows
+    ``(kind, search_id, user_query, object_id, rank)`` (``kind`` is ``'impression'`` or ``'click'``), and its
+    parameters: the one definition the counts above, and the metrics, build on."""
+    actions = action_names(scope.organization_id)
+    organization = organization_parameter(scope.organization_id)
+    shown, shown_params = _events_sql(IMPRESSION, actions.impression, scope, organization)
+    hits, hit_params = _hit_ids_sql(actions.impression, scope, organization)
+    clicked, click_params = _events_sql(CLICK, actions.click, scope, organization)
+    sql = (
+        f"SELECT kind, search_id, user_query, object_id, rank FROM ({shown} UNION ALL {hits} UNION ALL {clicked}) "
+        "AS found WHERE rank BETWEEN 1 AND %s AND object_id IS NOT NULL"
+    )
+    return sql, [*shown_params, *hit_params, *click_params, max_rank]
+
+
+def organization_parameter(organization_id):
+    """The organisation's id as the database compares it in raw SQL (a UUID, or hex text on SQLite)."""
+    return Organization._meta.pk.get_db_prep_value(organization_id, connection)
+
+
+def scope_conditions(alias: str, scope: Scope) -> tuple[str, list]:
+    """``AND`` conditions on the timestamp and application of the rows of table ``alias``, and their parameters
+    (the organisation is the caller's)."""
+    conditions, params = [], []
+    if scope.start is not None:
+        conditions.append(f" AND {alias}.timestamp >= %s")
+        params.append(connection.ops.adapt_datetimefield_value(scope.start))
+    if scope.end is not None:
+        conditions.append(f" AND {alias}.timestamp < %s")
+        params.append(connection.ops.adapt_datetimefield_value(scope.end))
+    if scope.application is not None:
+        conditions.append(f" AND {alias}.application = %s")
+        params.append(scope.application)
+    return "".join(conditions), params
+
+
+def _events_sql(kind: str, action: str, scope: Scope, organization) -> tuple[str, list]:
+    conditions, params = scope_conditions("e", scope)
+    sql = (
+        f"SELECT '{kind}' AS kind, e.query_id AS search_id, COALESCE(e.user_query, q.user_query) AS user_query, "
+        f"{dialects.json_text('e.event_attributes', 'object', 'object_id')} AS object_id, "
+        f"{dialects.json_integer('e.event_attributes', 'position', 'ordinal')} AS rank "
+        f"FROM {Event._meta.db_table} AS e LEFT JOIN {Query._meta.db_table} AS q "
+        "ON q.organization_id = e.organization_id AND q.query_id = e.query_id "
+        f"WHERE e.organization_id = %s AND e.action_name = %s{conditions}"
+    )
+    return sql, [organization, action, *params]
+
+
+def _hit_ids_sql(impression_action: str, scope: Scope, organization) -> tuple[str, list]:
+    conditions, params = scope_conditions("q", scope)
+    elements, element, position = dialects.array_elements("q.query_response_hit_ids", "hit")
+    sql = (
+        f"SELECT '{IMPRESSION}' AS kind, q.query_id AS search_id, q.user_query AS user_query, "
+        f"{element} AS object_id, {position} AS rank "
+        f"FROM {Query._meta.db_table} AS q {elements} "
+        f"WHERE q.organization_id = %s{conditions} AND NOT EXISTS (SELECT 1 FROM {Event._meta.db_table} AS s "
+        "WHERE s.organization_id = q.organization_id AND s.query_id = q.query_id AND s.action_name = %s)"
+    )
+    return sql, [organization, *params, impression_action]
+
+
+def _count_of(kind: str) -> str:
+    return f"SUM(CASE WHEN kind = '{kind}' THEN 1 ELSE 0 END)"
+
+
+def _streamed(sql: str, params: list) -> Iterator[tuple]:
+    """The rows of a SELECT, fetched ``CHUNK_SIZE`` at a time (a server-side cursor on PostgreSQL)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK_SIZE):
+            yield from rows
