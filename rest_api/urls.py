@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from rest_api import views
+from rest_api import judgment_views, views
 
 app_name = "rest_api"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("ubi/queries/<str:query_id>", views.QueryView.as_view(), name="query"),
     path("ubi/events", views.EventsView.as_view(), name="events"),
     path("me", views.MeView.as_view(), name="me"),
+    path("judgments", judgment_views.JudgmentListsView.as_view(), name="judgment-lists"),
+    path("judgments/<str:list_id>", judgment_views.JudgmentListView.as_view(), name="judgment-list"),
     # The gRPC API's .proto files, for download.
     path("protos/", views.ProtoIndexView.as_view(), name="protos"),
     path("protos/<str:name>", views.ProtoFileView.as_view(), name="proto"),

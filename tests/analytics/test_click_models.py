@@ -6,33 +6,11 @@ the models' code: the aggregation the database does is redone naively, then the 
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import pytest
 
 from analytics.click_models import MODELS, Judgment, coec, pbm, sdbn
-
-
-class RankCount(NamedTuple):
-    rank: int
-    impressions: int
-    clicks: int
-
-
-class PairRankCount(NamedTuple):
-    user_query: str
-    object_id: str
-    rank: int
-    impressions: int
-    clicks: int
-
-
-class SearchResult(NamedTuple):
-    search_id: str
-    user_query: str
-    object_id: str
-    rank: int
-    clicked: bool
+from analytics.interactions import PairRankCount, RankCount, SearchResult
 
 
 @dataclass
