@@ -72,6 +72,10 @@ DEFAULTS = {
     "MAINTENANCE_RETRY_AFTER_SECONDS": 60,
     # Retry-After of a 503 / UNAVAILABLE when the database cannot be reached.
     "DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS": 5,
+    # Relevance analytics (docs/analytics.md): the largest maxRank a read or a judgment list may ask for (the
+    # default is 20), and the most rows of a query table (limit, default 20).
+    "ANALYTICS_MAX_RANK": 100,
+    "ANALYTICS_MAX_QUERY_ROWS": 100,
 }
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from rest_api import judgment_views, views
+from rest_api import analytics_views, judgment_views, views
 
 app_name = "rest_api"
 urlpatterns = [
@@ -11,6 +11,14 @@ urlpatterns = [
     path("ubi/queries/<str:query_id>", views.QueryView.as_view(), name="query"),
     path("ubi/events", views.EventsView.as_view(), name="events"),
     path("me", views.MeView.as_view(), name="me"),
+    path("analytics/summary", analytics_views.SummaryView.as_view(), name="analytics-summary"),
+    path("analytics/ctr-by-rank", analytics_views.CtrByRankView.as_view(), name="analytics-ctr-by-rank"),
+    path("analytics/queries", analytics_views.QueryTableView.as_view(), name="analytics-queries"),
+    path(
+        "analytics/searches-over-time",
+        analytics_views.SearchesOverTimeView.as_view(),
+        name="analytics-searches-over-time",
+    ),
     path("judgments", judgment_views.JudgmentListsView.as_view(), name="judgment-lists"),
     path("judgments/<str:list_id>", judgment_views.JudgmentListView.as_view(), name="judgment-list"),
     # The gRPC API's .proto files, for download.
