@@ -5,6 +5,7 @@ errors keyed by the parameter's name (``InvalidInput``), before anything is read
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 
@@ -69,7 +70,9 @@ def compute_judgment_list(
     scope = clean_scope(principal.org_id, filters, errors)
     errors.raise_if_any()
     judgments = MODELS[model](ScopedInteractions(scope, max_rank), min_impressions=min_impressions)
-    with transaction.atomic():
+    # Closed inside the transaction, whatever happens: a server-side cursor left to the garbage collector would
+    # be closed after the rollback, in a later statement's transaction.
+    with transaction.atomic(), closing(judgments):
         judgment_list = JudgmentList.objects.create(
             organization_id=principal.org_id,
             name=name,
