@@ -12,7 +12,7 @@ import uuid
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.models import Organization
@@ -31,13 +31,9 @@ QUERY_TABLES = [
     ("zero-result", "Zero-result queries", "Searches that returned nothing: content or synonyms to add."),
     ("zero-click", "Zero-click queries", "Searches with results that nobody clicked: ranking to look at."),
 ]
-# format: (media type, file name extension) of each download.
-DOWNLOADS = {
-    "json": ("application/json", "json"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "trec": ("text/plain; charset=utf-8", "qrels"),
-    "srw": ("application/json", "srw.json"),
-}
+# The downloads a judgment list offers: its JSON (the REST API's), then the files of analytics.formats.
+JSON_FORMAT = "json"
+DOWNLOADS = (JSON_FORMAT, *formats.MEDIA_TYPES)
 
 
 def dashboard_reader(user, organization: Organization) -> Principal:
@@ -104,8 +100,8 @@ def _figures(reader: Principal, form: DashboardFilters) -> dict:
                 {"kind": kind, "title": title, "help": help_text, "queries": _with_bars(_queries(reader, filters, kind))}
                 for kind, title, help_text in QUERY_TABLES
             ],
-            "judgment_lists": judgment_selectors.judgment_lists(reader, filters={}),
-            "downloads": list(DOWNLOADS),
+            "judgment_lists": judgment_selectors.judgment_lists(reader),
+            "downloads": DOWNLOADS,
             "selection": form.query_string(),
         }
     except InvalidInput as error:
@@ -125,19 +121,25 @@ def _with_bars(queries: list[dict]) -> list[dict]:
 
 
 def judgment_download(request, list_id: uuid.UUID, file_format: str):
-    """``/admin/analytics/dashboard/judgments/<id>/<format>/``: one judgment list as a file (json, csv, trec, srw)."""
+    """``/admin/analytics/dashboard/judgments/<id>/<format>/``: one judgment list as a file, its JSON or one of
+    analytics.formats (csv, trec, trec-queries, srw), streamed."""
     if file_format not in DOWNLOADS:
         raise Http404("No such format.")
     reader = dashboard_reader(request.user, chosen_organization(request))
     try:
-        judgment_list = judgment_selectors.judgment_list_get(reader, list_id=list_id)
+        if file_format == JSON_FORMAT:
+            body = json.dumps(judgment_selectors.judgment_list_get(reader, list_id=list_id), ensure_ascii=False)
+            return _attachment(HttpResponse(body, content_type="application/json"), list_id, "json")
+        summary = judgment_selectors.judgment_list_summary(reader, list_id=list_id)
+        rows = judgment_selectors.judgment_rows(reader, list_id=list_id)
     except NotFound:
         raise Http404("No such judgment list.") from None
-    media_type, extension = DOWNLOADS[file_format]
-    if file_format == "json":
-        body = json.dumps(judgment_list, ensure_ascii=False, indent=2)
-    else:
-        body = formats.render(file_format, judgment_list)
-    response = HttpResponse(body, content_type=media_type)
+    media_type, extension = formats.MEDIA_TYPES[file_format]
+    return _attachment(
+        StreamingHttpResponse(formats.write(file_format, summary, rows), content_type=media_type), list_id, extension
+    )
+
+
+def _attachment(response, list_id: uuid.UUID, extension: str):
     response["Content-Disposition"] = f'attachment; filename="judgments-{list_id}.{extension}"'
     return response

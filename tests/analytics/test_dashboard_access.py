@@ -73,7 +73,7 @@ def test_staff_download_their_organisations_lists_only(client, orgs):
     signed_in(client, orgs["Acme"]["org"], is_staff=True)
     own = client.get(download_path(orgs["Acme"]["list"]))
     assert own.status_code == 200 and own["Content-Disposition"].startswith("attachment;")
-    assert "toner" in own.content.decode()
+    assert "toner" in own.getvalue().decode()
     assert client.get(download_path(orgs["Globex"]["list"])).status_code == 404
     assert client.get(download_path(orgs["Acme"]["list"], "xml")).status_code == 404
 

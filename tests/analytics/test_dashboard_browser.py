@@ -123,7 +123,7 @@ def test_judgment_lists_download_in_every_format(live_server, page, shop):
     assert row.count() == 1 and "November clicks" in row.inner_text()
 
     files = {}
-    for file_format in ("json", "csv", "trec", "srw"):
+    for file_format in ("json", "csv", "trec", "trec-queries", "srw"):
         with page.expect_download() as download:
             row.locator(f"a.download:text-is('{file_format}')").click()
         files[file_format] = download.value.path().read_text()
@@ -135,6 +135,7 @@ def test_judgment_lists_download_in_every_format(live_server, page, shop):
     assert {("toner", "sku-1"), ("toner", "sku-2")} <= pairs
     assert {(row["query"], row["docid"]) for row in csv.DictReader(io.StringIO(files["csv"]))} == pairs
     assert len(files["trec"].splitlines()) == len(pairs)
+    assert {line.split("\t")[1] for line in files["trec-queries"].splitlines()} == {query for query, _ in pairs}
     assert {rating["query"] for rating in json.loads(files["srw"])["judgmentRatings"]} == {query for query, _ in pairs}
 
 
