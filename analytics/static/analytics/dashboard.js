@@ -36,7 +36,7 @@
       animation: reduced ? false : {duration: 500},
       plugins: {legend: {display: false}},
       scales: {
-        x: {grid: {display: false}, border: {color: grid}},
+        x: {grid: {display: false}, border: {color: grid}, ticks: {maxRotation: 0, autoSkipPadding: 12}},
         y: {beginAtZero: true, grid: {color: grid}, border: {display: false}},
       },
     };
