@@ -19,7 +19,7 @@ from accounts.models import Organization
 from analytics import formats, judgment_selectors, metrics
 from analytics.dashboard_filters import DashboardFilters, presets
 from oauth.principals import Principal
-from project.errors import InvalidInput, NotFound
+from project.errors import NotFound
 
 READ_ROLE = "insights:read"
 # The client a dashboard reader acts through, in the principal's client_id: the admin's session, not an app.
@@ -86,28 +86,23 @@ def dashboard(request):
 
 
 def _figures(reader: Principal, form: DashboardFilters) -> dict:
-    """What the page shows for the form's range; the selectors' validation errors go onto the form."""
+    """What the page shows for the form's range. The form admits only what the selectors accept (dates, an
+    application of at most 100 characters without NUL), so they raise no ``InvalidInput`` here."""
     filters = form.selector_filters()
-    try:
-        charts = {
+    return {
+        "summary": metrics.summary(reader, filters=filters),
+        "charts": {
             "searchesOverTime": metrics.searches_over_time(reader, filters={**filters, "bucket": form.bucket()}),
             "ctrByRank": metrics.ctr_by_rank(reader, filters={**filters, "maxRank": str(CHART_MAX_RANK)}),
-        }
-        return {
-            "summary": metrics.summary(reader, filters=filters),
-            "charts": charts,
-            "tables": [
-                {"kind": kind, "title": title, "help": help_text, "queries": _with_bars(_queries(reader, filters, kind))}
-                for kind, title, help_text in QUERY_TABLES
-            ],
-            "judgment_lists": judgment_selectors.judgment_lists(reader),
-            "downloads": DOWNLOADS,
-            "selection": form.query_string(),
-        }
-    except InvalidInput as error:
-        for name, messages in error.errors.items():
-            form.add_error(None, [f"{name}: {message}" if name else message for message in messages])
-        return {}
+        },
+        "tables": [
+            {"kind": kind, "title": title, "help": help_text, "queries": _with_bars(_queries(reader, filters, kind))}
+            for kind, title, help_text in QUERY_TABLES
+        ],
+        "judgment_lists": judgment_selectors.judgment_lists(reader),
+        "downloads": DOWNLOADS,
+        "selection": form.query_string(),
+    }
 
 
 def _queries(reader: Principal, filters: dict, kind: str) -> list[dict]:

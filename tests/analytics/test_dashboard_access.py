@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from accounts.models import User
 from analytics import services
 from tests.support import factories
 from tests.support.searches import track_search, writer
@@ -88,6 +89,13 @@ def test_a_superuser_picks_any_organisation(client, orgs):
     assert client.get(DASHBOARD, {"org": "not an id"}).status_code == 404
 
 
+def test_a_superuser_of_no_organisation_starts_on_the_first(client, orgs):
+    client.force_login(User.objects.create_superuser("platform@example.com", "a long password 42"))
+    page = client.get(DASHBOARD, RANGE)
+    assert page.context["organization"] == orgs["Acme"]["org"]
+    assert [row["query"] for row in page.context["tables"][0]["queries"]] == ["toner"]
+
+
 def test_the_admin_index_links_to_the_dashboard(client, orgs):
     signed_in(client, orgs["Acme"]["org"], is_staff=True)
     assert f'href="{DASHBOARD}"' in client.get("/admin/").text
@@ -98,3 +106,14 @@ def test_a_bad_range_is_shown_on_the_form(client, orgs):
     page = client.get(DASHBOARD, {"from": "2026-11-07", "to": "2026-11-01"})
     assert page.status_code == 200 and "summary" not in page.context
     assert "The last day comes before the first." in page.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"from": "yesterday"}, {"to": "2026-02-30"}, {"application": "x" * 101}, {"application": "shop\x00"}],
+    ids=["from", "to", "long-application", "nul-application"],
+)
+def test_what_the_selectors_would_refuse_stops_at_the_form(client, orgs, query):
+    signed_in(client, orgs["Acme"]["org"], is_staff=True)
+    page = client.get(DASHBOARD, query)
+    assert page.status_code == 200 and "summary" not in page.context and page.context["form"].errors
