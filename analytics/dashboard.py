@@ -2,7 +2,7 @@
 
 Staff see their own organisation; a superuser picks one (``?org=<id>``). The pages are thin: they read through
 the same selectors as the REST API (analytics/metrics.py, analytics/judgment_selectors.py), as a reader of the
-organisation that holds only ``insights:read``, so tenancy and validation are the selectors', never the page's.
+organisation that holds only ``insights:read``, so tenancy is the selectors', never the page's.
 The figures reach the charts inside the page (``json_script``): one request draws the whole dashboard. A judgment
 list is downloaded here with the admin's session, since the REST endpoints want a bearer token.
 """
