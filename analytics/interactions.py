@@ -55,11 +55,11 @@ class SearchResult(NamedTuple):
 
 def rank_counts(scope: Scope, *, max_rank: int) -> list[RankCount]:
     """Impressions and clicks at each rank from 1 to ``max_rank``, ranks with neither included as zeros."""
-    sql, params = interactions_sql(scope, max_rank=max_rank)
+    sql, params = interactions_sql(scope, max_rank=max_rank, user_queries=False)
     counted = (
         f"SELECT rank, {_count_of(IMPRESSION)}, {_count_of(CLICK)} FROM ({sql}) AS interactions GROUP BY rank"
     )
-    with connection.cursor() as cursor:
+    with dialects.aggregate_cursor() as cursor:
         cursor.execute(counted, params)
         found = {rank: RankCount(rank, impressions, clicks) for rank, impressions, clicks in cursor.fetchall()}
     return [found.get(rank, RankCount(rank, 0, 0)) for rank in range(1, max_rank + 1)]
@@ -97,20 +97,31 @@ def search_results(scope: Scope, *, max_rank: int) -> Iterator[SearchResult]:
         yield SearchResult(search_id, user_query, object_id, rank, bool(clicked))
 
 
-def interactions_sql(scope: Scope, *, max_rank: int) -> tuple[str, list]:
+def interactions_sql(scope: Scope, *, max_rank: int, user_queries: bool = True) -> tuple[str, list]:
     """A SELECT of every impression and click of ``scope`` with a rank from 1 to ``max_rank``, as rows
     ``(kind, search_id, user_query, object_id, rank)`` (``kind`` is ``'impression'`` or ``'click'``), and its
-    parameters: the one definition the counts above, and the metrics, build on."""
+    parameters: the one definition the counts above, and the metrics, build on. Without ``user_queries``, an
+    event's ``user_query`` is NULL, which spares a join for the counts that do not need it."""
     actions = action_names(scope.organization_id)
     organization = organization_parameter(scope.organization_id)
-    shown, shown_params = _events_sql(IMPRESSION, actions.impression, scope, organization)
+    shown, shown_params = _events_sql(IMPRESSION, actions.impression, scope, organization, user_queries)
     hits, hit_params = _hit_ids_sql(actions.impression, scope, organization)
-    clicked, click_params = _events_sql(CLICK, actions.click, scope, organization)
+    clicked, click_params = _events_sql(CLICK, actions.click, scope, organization, user_queries)
+    branches = " UNION ALL ".join(
+        f"SELECT * FROM {dialects.evaluated_once(branch, name)}"
+        for branch, name in ((shown, "shown"), (hits, "hits"), (clicked, "clicked"))
+    )
     sql = (
-        f"SELECT kind, search_id, user_query, object_id, rank FROM ({shown} UNION ALL {hits} UNION ALL {clicked}) "
-        "AS found WHERE rank BETWEEN 1 AND %s AND object_id IS NOT NULL"
+        f"SELECT kind, search_id, user_query, object_id, CAST(rank AS INTEGER) AS rank FROM ({branches}) AS found "
+        f"WHERE object_id IS NOT NULL AND {is_rank('rank', '%s')}"
     )
     return sql, [*shown_params, *hit_params, *click_params, max_rank]
+
+
+def is_rank(number: str, maximum: str) -> str:
+    """A condition: the SQL ``number`` is a whole number from 1 to ``maximum``. The range is checked first, so
+    the cast that tests wholeness never overflows."""
+    return f"CASE WHEN {number} >= 1 AND {number} <= {maximum} THEN {number} = CAST({number} AS INTEGER) ELSE 1 = 0 END"
 
 
 def organization_parameter(organization_id):
@@ -134,14 +145,21 @@ def scope_conditions(alias: str, scope: Scope) -> tuple[str, list]:
     return "".join(conditions), params
 
 
-def _events_sql(kind: str, action: str, scope: Scope, organization) -> tuple[str, list]:
+def _events_sql(kind: str, action: str, scope: Scope, organization, user_queries: bool) -> tuple[str, list]:
     conditions, params = scope_conditions("e", scope)
+    if user_queries:
+        user_query = "COALESCE(e.user_query, q.user_query)"
+        joined = (
+            f"LEFT JOIN {Query._meta.db_table} AS q "
+            "ON q.organization_id = e.organization_id AND q.query_id = e.query_id "
+        )
+    else:
+        user_query, joined = "NULL", ""
     sql = (
-        f"SELECT '{kind}' AS kind, e.query_id AS search_id, COALESCE(e.user_query, q.user_query) AS user_query, "
+        f"SELECT '{kind}' AS kind, e.query_id AS search_id, {user_query} AS user_query, "
         f"{dialects.json_text('e.event_attributes', 'object', 'object_id')} AS object_id, "
-        f"{dialects.json_integer('e.event_attributes', 'position', 'ordinal')} AS rank "
-        f"FROM {Event._meta.db_table} AS e LEFT JOIN {Query._meta.db_table} AS q "
-        "ON q.organization_id = e.organization_id AND q.query_id = e.query_id "
+        f"{dialects.json_number('e.event_attributes', 'position', 'ordinal')} AS rank "
+        f"FROM {Event._meta.db_table} AS e {joined}"
         f"WHERE e.organization_id = %s AND e.action_name = %s{conditions}"
     )
     return sql, [organization, action, *params]
