@@ -158,16 +158,21 @@ def test_pbm_judgments_are_the_attractiveness_with_the_pairs_counts():
     }
 
 
-def test_pbm_with_one_rank_rates_the_click_through_rate():
+def test_pbm_with_one_rank_rates_the_click_through_rate_under_its_prior():
+    """One rank is examined for sure, so α is the pair's CTR with Beta(2, 2)'s pseudo-counts: (k + 1) / (n + 2)."""
     rows = [PairRankCount("q", "x", 1, 8, 2), PairRankCount("q", "y", 1, 5, 4), PairRankCount("r", "z", 1, 3, 0)]
 
-    assert as_dict(pbm.judgments(Rows([], rows), min_impressions=4)) == {("q", "x"): (0.25, 8, 2), ("q", "y"): (0.8, 5, 4)}
+    judgments = as_dict(pbm.judgments(Rows([], rows), min_impressions=4))
+
+    assert judgments == {("q", "x"): (round(3 / 10, 3), 8, 2), ("q", "y"): (round(5 / 7, 3), 5, 4)}
 
 
 def test_pbm_counts_a_click_as_an_impression_the_log_missed():
     rows = [PairRankCount("q", "x", 1, 0, 2), PairRankCount("q", "y", 1, 4, 1)]
 
-    assert as_dict(pbm.judgments(Rows([], rows), min_impressions=0)) == {("q", "x"): (1.0, 0, 2), ("q", "y"): (0.25, 4, 1)}
+    judgments = as_dict(pbm.judgments(Rows([], rows), min_impressions=0))
+
+    assert judgments == {("q", "x"): (round(3 / 4, 3), 0, 2), ("q", "y"): (round(2 / 6, 3), 4, 1)}
 
 
 def searches_of(spec):
