@@ -119,10 +119,11 @@ def test_coec_keeps_pairs_with_at_least_the_minimum_impressions():
 
 def cells(examination: dict, attractiveness: dict, placements, *, impressions: int) -> list[PairRankCount]:
     """Exact expected clicks of PBM with the given parameters: ``placements`` are (query, object, rank)."""
-    return [
-        PairRankCount(query, obj, rank, impressions, round(impressions * examination[rank] * attractiveness[query, obj]))
-        for query, obj, rank in sorted(placements)
-    ]
+    rows = []
+    for query, obj, rank in sorted(placements):
+        clicks = round(impressions * examination[rank] * attractiveness[query, obj])
+        rows.append(PairRankCount(query, obj, rank, impressions, clicks))
+    return rows
 
 
 def test_pbm_recovers_known_examination_and_attractiveness_from_exact_expected_counts():
