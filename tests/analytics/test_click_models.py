@@ -11,6 +11,7 @@ import pytest
 
 from analytics.click_models import MODELS, Judgment, coec, pbm, sdbn
 from analytics.interactions import PairRankCount, RankCount, SearchResult
+from analytics.models import JudgmentList
 
 
 @dataclass
@@ -252,5 +253,6 @@ def test_every_model_yields_judgments_in_query_and_object_order(name):
     assert keys == sorted(set(keys))
 
 
-def test_the_registry_names_the_three_models():
+def test_the_registry_names_the_three_models_a_list_may_have():
     assert MODELS == {"coec": coec.judgments, "pbm": pbm.judgments, "sdbn": sdbn.judgments}
+    assert JudgmentList.Model.values == list(MODELS)

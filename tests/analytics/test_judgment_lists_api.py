@@ -144,6 +144,7 @@ def test_lists_are_listed_newest_first(api, searches):
     assert response.status_code == 200
     assert response.json() == [second, first]
     assert api.get(LISTS, params={"model": "sdbn"}).json() == [second]
+    assert set(assert_problem(api.get(LISTS, params={"model": "dbn"}), 400)["errors"]) == {"model"}
 
 
 def test_csv_is_quepid_s_query_docid_rating(api, searches):
