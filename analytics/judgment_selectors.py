@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from analytics.click_models import Judgment
 from analytics.models import Judgment as JudgmentRow
 from analytics.models import JudgmentList
+from insights.validation import Errors
 from oauth.principals import Principal, require_role
 from project.errors import NotFound
 
@@ -25,6 +26,10 @@ def judgment_lists(principal: Principal, *, filters: dict | None = None) -> list
     require_role(principal, READ_ROLE)
     lists = JudgmentList.objects.filter(organization_id=principal.org_id).order_by("-created_at", "-pk")
     if model := (filters or {}).get("model"):
+        if model not in JudgmentList.Model.values:
+            errors = Errors()
+            errors.add("model", f"model must be one of {', '.join(JudgmentList.Model.values)}.")
+            errors.raise_if_any()
         lists = lists.filter(model=model)
     return [list_summary(judgment_list) for judgment_list in lists]
 

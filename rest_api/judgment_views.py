@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import formats, judgment_selectors, services
+from analytics.click_models import MODELS
 from analytics.parameters import DEFAULT_MAX_RANK
 from insights.validation import Errors
 from project.conf import ubi_settings
@@ -24,7 +25,7 @@ from rest_api.parsers import LimitedJSONParser
 
 TAGS = ["Judgment lists"]
 JSON_FORMAT = "json"
-MODEL_CHOICES = ("coec", "pbm", "sdbn")
+MODEL_CHOICES = tuple(MODELS)
 _UNSAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 class JudgmentListParametersSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ import pytest
 
 from analytics.click_models import MODELS, Judgment, coec, pbm, sdbn
 from analytics.interactions import PairRankCount, RankCount, SearchResult
+from analytics.models import JudgmentList
 
 
 @dataclass
@@ -119,10 +120,11 @@ def test_coec_keeps_pairs_with_at_least_the_minimum_impressions():
 
 def cells(examination: dict, attractiveness: dict, placements, *, impressions: int) -> list[PairRankCount]:
     """Exact expected clicks of PBM with the given parameters: ``placements`` are (query, object, rank)."""
-    return [
-        PairRankCount(query, obj, rank, impressions, round(impressions * examination[rank] * attractiveness[query, obj]))
-        for query, obj, rank in sorted(placements)
-    ]
+    rows = []
+    for query, obj, rank in sorted(placements):
+        clicks = round(impressions * examination[rank] * attractiveness[query, obj])
+        rows.append(PairRankCount(query, obj, rank, impressions, clicks))
+    return rows
 
 
 def test_pbm_recovers_known_examination_and_attractiveness_from_exact_expected_counts():
@@ -158,16 +160,21 @@ def test_pbm_judgments_are_the_attractiveness_with_the_pairs_counts():
     }
 
 
-def test_pbm_with_one_rank_rates_the_click_through_rate():
+def test_pbm_with_one_rank_rates_the_click_through_rate_under_its_prior():
+    """One rank is examined for sure, so α is the pair's CTR with Beta(2, 2)'s pseudo-counts: (k + 1) / (n + 2)."""
     rows = [PairRankCount("q", "x", 1, 8, 2), PairRankCount("q", "y", 1, 5, 4), PairRankCount("r", "z", 1, 3, 0)]
 
-    assert as_dict(pbm.judgments(Rows([], rows), min_impressions=4)) == {("q", "x"): (0.25, 8, 2), ("q", "y"): (0.8, 5, 4)}
+    judgments = as_dict(pbm.judgments(Rows([], rows), min_impressions=4))
+
+    assert judgments == {("q", "x"): (round(3 / 10, 3), 8, 2), ("q", "y"): (round(5 / 7, 3), 5, 4)}
 
 
 def test_pbm_counts_a_click_as_an_impression_the_log_missed():
     rows = [PairRankCount("q", "x", 1, 0, 2), PairRankCount("q", "y", 1, 4, 1)]
 
-    assert as_dict(pbm.judgments(Rows([], rows), min_impressions=0)) == {("q", "x"): (1.0, 0, 2), ("q", "y"): (0.25, 4, 1)}
+    judgments = as_dict(pbm.judgments(Rows([], rows), min_impressions=0))
+
+    assert judgments == {("q", "x"): (round(3 / 4, 3), 0, 2), ("q", "y"): (round(2 / 6, 3), 4, 1)}
 
 
 def searches_of(spec):
@@ -246,5 +253,6 @@ def test_every_model_yields_judgments_in_query_and_object_order(name):
     assert keys == sorted(set(keys))
 
 
-def test_the_registry_names_the_three_models():
+def test_the_registry_names_the_three_models_a_list_may_have():
     assert MODELS == {"coec": coec.judgments, "pbm": pbm.judgments, "sdbn": sdbn.judgments}
+    assert JudgmentList.Model.values == list(MODELS)
