@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -84,7 +85,16 @@ def table_queries(page, kind: str) -> list[str]:
 
 def test_staff_see_their_organisations_figures_drawn_from_its_searches(live_server, page, shop):
     member = staff(shop["acme"])
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
     open_dashboard(page, live_server, member, **RANGE)
+    assert page.evaluate("Chart.version") == "4.6.2"
+    assert {urlsplit(url).netloc for url in requested} == {urlsplit(live_server.url).netloc}, "a request left the site"
+    assert {urlsplit(url).path for url in requested if "/static/analytics/" in url} == {
+        "/static/analytics/dashboard.css",
+        "/static/analytics/vendor/chartjs/chart.umd.min.js",
+        "/static/analytics/dashboard.js",
+    }
     reader = dashboard_reader(member, shop["acme"])
 
     summary = metrics.summary(reader, filters=FILTERS)
