@@ -40,7 +40,10 @@ DRAWN_ALPHAS = """(id) => {
     return context.getImageData(Math.round(x * ratio), Math.round(middle * ratio), 1, 1).data[3];
   });
 }"""
-CHART_DATA = "(id) => { const chart = Chart.getChart(id); return {labels: chart.data.labels, data: chart.data.datasets[0].data}; }"
+CHART_DATA = """(id) => {
+  const chart = Chart.getChart(id);
+  return {labels: chart.data.labels, data: chart.data.datasets[0].data};
+}"""
 
 
 @pytest.fixture
@@ -50,15 +53,16 @@ def shop(transactional_db):
     outside the dashboard's filter. ``globex`` searched "secret plans"."""
     acme, globex = factories.make_org("Acme"), factories.make_org("Globex")
     acme_writer, globex_writer = writer(acme), writer(globex)
+    later = datetime.timedelta
     for days, clicked in [(0, "sku-1"), (1, "sku-2"), (1, "sku-1")]:
-        track_search(acme_writer, user_query="toner", at=DAY + datetime.timedelta(days=days), hits=HITS, clicks=(clicked,))
+        track_search(acme_writer, user_query="toner", at=DAY + later(days=days), hits=HITS, clicks=(clicked,))
     for hours in (0, 5):
-        track_search(acme_writer, user_query="printer", at=DAY + datetime.timedelta(days=2, hours=hours), hits=["sku-7", "sku-8"])
-        track_search(acme_writer, user_query="unicorn", at=DAY + datetime.timedelta(days=3, hours=hours), hits=[])
+        track_search(acme_writer, user_query="printer", at=DAY + later(days=2, hours=hours), hits=["sku-7", "sku-8"])
+        track_search(acme_writer, user_query="unicorn", at=DAY + later(days=3, hours=hours), hits=[])
     track_search(acme_writer, user_query="cats", at=DAY, hits=["post-1"], clicks=("post-1",), application="blog")
-    track_search(acme_writer, user_query="toner", at=DAY - datetime.timedelta(days=20), hits=HITS, clicks=("sku-3",))
+    track_search(acme_writer, user_query="toner", at=DAY - later(days=20), hits=HITS, clicks=("sku-3",))
     for days in (0, 1):
-        track_search(globex_writer, user_query="secret plans", at=DAY + datetime.timedelta(days=days), hits=["doc-9"], clicks=("doc-9",))
+        track_search(globex_writer, user_query="secret plans", at=DAY + later(days=days), hits=["d9"], clicks=("d9",))
     return {"acme": acme, "globex": globex, "acme_writer": acme_writer}
 
 
