@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from rest_api import analytics_views, views
+from rest_api import analytics_views, judgment_views, views
 
 app_name = "rest_api"
 urlpatterns = [
@@ -19,6 +19,8 @@ urlpatterns = [
         analytics_views.SearchesOverTimeView.as_view(),
         name="analytics-searches-over-time",
     ),
+    path("judgments", judgment_views.JudgmentListsView.as_view(), name="judgment-lists"),
+    path("judgments/<str:list_id>", judgment_views.JudgmentListView.as_view(), name="judgment-list"),
     # The gRPC API's .proto files, for download.
     path("protos/", views.ProtoIndexView.as_view(), name="protos"),
     path("protos/<str:name>", views.ProtoFileView.as_view(), name="proto"),

@@ -10,8 +10,14 @@ from tests.support.api import Api  # noqa: E402
 from tests.support.paths import UBI_REFERENCE  # noqa: E402
 
 # The CI rule on skips for a missing part; the gRPC server, channel and stub fixtures; gunicorn and a private Redis;
-# the door (the UBI API over each protocol in turn).
-pytest_plugins = ["tests.support.skips", "tests.support.grpc", "tests.support.servers", "tests.support.doors"]
+# the door (the UBI API over each protocol in turn); Chromium under Playwright for the browser tests.
+pytest_plugins = [
+    "tests.support.skips",
+    "tests.support.grpc",
+    "tests.support.servers",
+    "tests.support.doors",
+    "tests.support.chromium",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from google.protobuf import timestamp_pb2
 
+from analytics.models import JudgmentList
+from analytics.services import compute_judgment_list
 from grpc_api import convert
 from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
@@ -129,6 +131,38 @@ def rest_me(api: Api, world: World, _filter):
     assert api.get("/api/v1/me").json()["organization"] == str(world.org_a.pk)
 
 
+def list_of_b(world: World) -> str:
+    """A judgment list of B's (computed from B's rows, which it leaves as they are): its id."""
+    b = principal_from_bearer(factories.bearer_for(factories.make_client(world.org_b, roles=ROLES).client))
+    return compute_judgment_list(b, name="B's", model="coec", filters={})["id"]
+
+
+def rest_compute_judgments(api: Api, world: World, _filter):
+    # A shows sku-1 once at rank 1, where A clicked it once; B's three clicks there are never counted.
+    impression = event_of("A") | {"action_name": "impression"}
+    assert api.post("/api/v1/ubi/events", json=impression).status_code == 201
+    created = api.post("/api/v1/judgments", json={"name": "A's", "model": "coec"}).json()
+    judgments = api.get(f"/api/v1/judgments/{created['id']}").json()["judgments"]
+    assert judgments == [{"query": "toner", "docId": "sku-1", "rating": 1.0, "impressions": 1, "clicks": 1}]
+
+
+def rest_list_judgments(api: Api, world: World, _filter):
+    list_of_b(world)
+    assert api.get("/api/v1/judgments").json() == []
+
+
+def rest_get_judgments(api: Api, world: World, _filter):
+    list_id = list_of_b(world)
+    for format_name in ("json", "csv", "trec", "trec-queries", "srw"):
+        assert api.get(f"/api/v1/judgments/{list_id}", params={"format": format_name}).status_code == 404
+
+
+def rest_delete_judgments(api: Api, world: World, _filter):
+    list_id = list_of_b(world)
+    assert api.delete(f"/api/v1/judgments/{list_id}").status_code == 404
+    assert JudgmentList.objects.filter(pk=list_id).exists()
+
+
 REST_MATRIX = {
     ("POST", "/api/v1/ubi/queries"): (rest_track_query, [None]),
     ("GET", "/api/v1/ubi/queries"): (rest_list_queries, [None, *QUERY_FILTERS, *TIME_FILTERS]),
@@ -136,6 +170,10 @@ REST_MATRIX = {
     ("POST", "/api/v1/ubi/events"): (rest_track_events, [None]),
     ("GET", "/api/v1/ubi/events"): (rest_list_events, [None, *EVENT_FILTERS, *TIME_FILTERS]),
     ("GET", "/api/v1/me"): (rest_me, [None]),
+    ("POST", "/api/v1/judgments"): (rest_compute_judgments, [None]),
+    ("GET", "/api/v1/judgments"): (rest_list_judgments, [None]),
+    ("GET", "/api/v1/judgments/<str:list_id>"): (rest_get_judgments, [None]),
+    ("DELETE", "/api/v1/judgments/<str:list_id>"): (rest_delete_judgments, [None]),
 }
 
 
