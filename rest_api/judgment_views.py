@@ -124,7 +124,7 @@ class JudgmentListsView(APIView):
         summary="List the judgment lists, newest first",
         description="Needs insights:read.",
         parameters=[OpenApiParameter("model", str, enum=MODEL_CHOICES, description="Only lists of this model.")],
-        responses={status.HTTP_200_OK: JudgmentListSummarySerializer(many=True), **problem_responses(403)},
+        responses={status.HTTP_200_OK: JudgmentListSummarySerializer(many=True), **problem_responses(400, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response(judgment_selectors.judgment_lists(request.user, filters=dict(request.query_params.items())))
