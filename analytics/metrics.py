@@ -35,6 +35,8 @@ READ_ROLE = "insights:read"
 QUERY_TABLE_KINDS = ("top", "zero-result", "zero-click")
 BUCKETS = {"day": timedelta(days=1), "hour": timedelta(hours=1), "week": timedelta(weeks=1)}
 DEFAULT_QUERY_ROWS = 20
+# The most points searches_over_time gives: a year of hours.
+MAX_TIME_POINTS = 9000
 MAX_ORDINAL = 2**31 - 1  # the first click's ordinal is any whole number from 1 that an INTEGER holds
 
 # Per search, 0 or 1, over the columns of ``_searches_sql``.
@@ -118,11 +120,20 @@ def query_table(principal: Principal, *, filters: dict) -> dict:
 
 
 def searches_over_time(principal: Principal, *, filters: dict) -> dict:
-    """Searches per ``bucket`` (``day``, ``hour`` or ``week`` from Monday; UTC), oldest first, from the first
-    bucket with a search to the last, the buckets between with none included as 0."""
+    """Searches per ``bucket`` (``day``, ``hour`` or ``week`` from Monday; UTC), oldest first, every bucket between
+    included, 0 where there was none. The points span the buckets of ``from`` and ``to`` when they are given (so a
+    chart shows the whole range asked for), else the first and the last bucket with a search; at most
+    ``MAX_TIME_POINTS`` of them."""
     errors = Errors()
     bucket = clean_choice(filters, "bucket", choices=tuple(BUCKETS), errors=errors)
     scope = _scope(principal, filters, errors)
+    step = BUCKETS[bucket]
+    first = _bucket_start(scope.start, bucket) if scope.start is not None else None
+    last = _bucket_start(scope.end - timedelta(microseconds=1), bucket) if scope.end is not None else None
+    if first is not None and last is not None and (last - first) // step >= MAX_TIME_POINTS:
+        errors.add("bucket", f"From {filters['from']} to {filters['to']} holds more than {MAX_TIME_POINTS} "
+                             f"{bucket} buckets; choose a larger bucket or a shorter range.")
+        errors.raise_if_any()
     counts = (
         _scoped_queries(scope)
         .annotate(start=Trunc("timestamp", bucket, tzinfo=UTC))
@@ -131,7 +142,7 @@ def searches_over_time(principal: Principal, *, filters: dict) -> dict:
         .order_by("start")
         .values_list("start", "searches")
     )
-    return {"bucket": bucket, "points": list(_with_empty_buckets(counts, BUCKETS[bucket]))}
+    return {"bucket": bucket, "points": list(_with_empty_buckets(counts, step, first=first, last=last))}
 
 
 def _scope(principal: Principal, filters: dict, errors: Errors) -> Scope:
@@ -188,8 +199,8 @@ def _searches_sql(scope: Scope) -> tuple[str, list]:
     return sql, params
 
 
-def _with_empty_buckets(counts, step: timedelta):
-    expected = None
+def _with_empty_buckets(counts, step: timedelta, *, first: datetime | None, last: datetime | None):
+    expected = first
     for start, searches in counts:
         start = _utc(start)
         while expected is not None and expected < start:
@@ -197,6 +208,20 @@ def _with_empty_buckets(counts, step: timedelta):
             expected += step
         yield {"start": _iso(start), "searches": searches}
         expected = start + step
+    while expected is not None and last is not None and expected <= last:
+        yield {"start": _iso(expected), "searches": 0}
+        expected += step
+
+
+def _bucket_start(moment: datetime, bucket: str) -> datetime:
+    """The start of the UTC ``bucket`` holding ``moment``, as the database's ``Trunc`` gives it."""
+    moment = _utc(moment)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if bucket == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    return day
 
 
 def _utc(moment: datetime) -> datetime:

@@ -173,15 +173,28 @@ def test_searches_over_time_by_hour_and_week(api, searches):
     hours = api.get(OVER_TIME, params={**SHOP_DAY, "bucket": "hour"}).json()
     weeks = api.get(OVER_TIME, params={"bucket": "week"}).json()
 
-    assert hours == {
-        "bucket": "hour",
-        "points": [
-            {"start": "2026-03-02T10:00:00Z", "searches": 3},
-            {"start": "2026-03-02T11:00:00Z", "searches": 0},
-            {"start": "2026-03-02T12:00:00Z", "searches": 4},
-        ],
+    # From and to given: every hour of the day, searched or not.
+    assert hours["bucket"] == "hour"
+    assert [point["start"] for point in hours["points"]] == [f"2026-03-02T{hour:02}:00:00Z" for hour in range(24)]
+    assert {point["start"][11:13]: point["searches"] for point in hours["points"] if point["searches"]} == {
+        "10": 3,
+        "12": 4,
     }
     assert weeks == {"bucket": "week", "points": [{"start": "2026-03-02T00:00:00Z", "searches": 9}]}
+
+
+def test_searches_over_time_span_the_range_asked_for(api, searches):
+    days = api.get(OVER_TIME, params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-07T12:00:00Z"}).json()
+
+    assert days["points"] == [
+        {"start": "2026-03-01T00:00:00Z", "searches": 0},
+        {"start": "2026-03-02T00:00:00Z", "searches": 8},
+        {"start": "2026-03-03T00:00:00Z", "searches": 0},
+        {"start": "2026-03-04T00:00:00Z", "searches": 0},
+        {"start": "2026-03-05T00:00:00Z", "searches": 1},
+        {"start": "2026-03-06T00:00:00Z", "searches": 0},
+        {"start": "2026-03-07T00:00:00Z", "searches": 0},
+    ]
 
 
 def test_another_organisation_sees_only_its_own(live_server, searches):
@@ -215,6 +228,7 @@ def test_reading_metrics_needs_insights_read(live_server, org, path):
         (QUERIES, {"limit": "101"}, "limit"),
         (OVER_TIME, {"bucket": "month"}, "bucket"),
         (OVER_TIME, {"from": "2026-03-02"}, "from"),
+        (OVER_TIME, {"bucket": "hour", "from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "bucket"),
     ],
 )
 def test_a_bad_parameter_is_a_problem_keyed_by_its_name(api, path, parameters, key):
