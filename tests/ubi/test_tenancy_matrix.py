@@ -163,6 +163,35 @@ def rest_delete_judgments(api: Api, world: World, _filter):
     assert JudgmentList.objects.filter(pk=list_id).exists()
 
 
+def analytics_params(name: str | None) -> dict:
+    return {name: FILTER_VALUES[name]} if name else {}
+
+
+# A's one search has one click, at rank 1 (its query has no hit ids, so no impressions); B's three clicks, one of
+# them on the query_id A's search shares, and B's two searches would each change every figure.
+def rest_analytics_summary(api: Api, world: World, name):
+    summary = api.get("/api/v1/analytics/summary", params=analytics_params(name)).json()
+    assert (summary["searches"], summary["distinctQueries"], summary["ctr"]) == (1, 1, 1.0), summary
+
+
+def rest_analytics_ctr_by_rank(api: Api, world: World, name):
+    ranks = api.get("/api/v1/analytics/ctr-by-rank", params=analytics_params(name)).json()["ranks"]
+    assert (ranks[0]["impressions"], ranks[0]["clicks"]) == (0, 1), ranks[0]
+    assert sum(rank["clicks"] for rank in ranks) == 1
+
+
+def rest_analytics_queries(api: Api, world: World, name):
+    table = api.get("/api/v1/analytics/queries", params=analytics_params(name)).json()
+    assert table["queries"] == [{"query": "toner", "searches": 1, "clicks": 1, "ctr": 1.0}]
+
+
+def rest_analytics_over_time(api: Api, world: World, name):
+    points = api.get("/api/v1/analytics/searches-over-time", params=analytics_params(name)).json()["points"]
+    assert sum(point["searches"] for point in points) == 1
+
+
+ANALYTICS_FILTERS = [None, "application", *TIME_FILTERS]
+
 REST_MATRIX = {
     ("POST", "/api/v1/ubi/queries"): (rest_track_query, [None]),
     ("GET", "/api/v1/ubi/queries"): (rest_list_queries, [None, *QUERY_FILTERS, *TIME_FILTERS]),
@@ -174,6 +203,10 @@ REST_MATRIX = {
     ("GET", "/api/v1/judgments"): (rest_list_judgments, [None]),
     ("GET", "/api/v1/judgments/<str:list_id>"): (rest_get_judgments, [None]),
     ("DELETE", "/api/v1/judgments/<str:list_id>"): (rest_delete_judgments, [None]),
+    ("GET", "/api/v1/analytics/summary"): (rest_analytics_summary, ANALYTICS_FILTERS),
+    ("GET", "/api/v1/analytics/ctr-by-rank"): (rest_analytics_ctr_by_rank, ANALYTICS_FILTERS),
+    ("GET", "/api/v1/analytics/queries"): (rest_analytics_queries, ANALYTICS_FILTERS),
+    ("GET", "/api/v1/analytics/searches-over-time"): (rest_analytics_over_time, ANALYTICS_FILTERS),
 }
 
 
