@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 
 from accounts import services, sso_providers
 from accounts.admin_audit import AuditedAdmin
-from accounts.admin_scope import OrganizationScopedAdmin, no_more_powerful_than
+from accounts.admin_scope import OrganizationScopedAdmin, ReadOnlyAdmin, no_more_powerful_than
 from accounts.models import AppClient, AuditEvent, Organization, Role, SsoDomain, SsoProvider, User
 
 
@@ -304,7 +304,7 @@ class SsoProviderAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(OrganizationScopedAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, OrganizationScopedAdmin):
     """The audit trail (``accounts.audit``), read-only for everybody, superusers included: a trail that can be
     edited proves nothing. Staff see their organisation's events; platform-wide ones (roles) only superusers."""
 
@@ -317,11 +317,3 @@ class AuditEventAdmin(OrganizationScopedAdmin):
     )
     list_select_related = ("organization",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,6 +7,20 @@ from django.db.models import Q, QuerySet
 from accounts.admin_audit import AuditedAdmin
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows shown and never added, changed or deleted through the admin, whatever the permissions: records of what
+    happened (the audit trail, tracked UBI documents)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OrganizationScopedAdmin(AuditedAdmin):
     """A ModelAdmin whose rows belong to an organisation through ``organization_path``.
 

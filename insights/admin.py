@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from accounts.admin_scope import OrganizationScopedAdmin
+from accounts.admin_scope import OrganizationScopedAdmin, ReadOnlyAdmin
 from accounts.models import Organization
 from insights import maintenance, validation
 from insights.models import Event, Maintenance, Query
@@ -115,7 +115,7 @@ class ActionFilter(RecentValuesFilter):
     parameter_name = field = "action_name"
 
 
-class TrackedDocumentAdmin(OrganizationScopedAdmin):
+class TrackedDocumentAdmin(ReadOnlyAdmin, OrganizationScopedAdmin):
     """A read-only list of tracked documents, newest first, for lists of tens of millions of rows.
 
     Newest first within the staff member's organisation is a read down the (organization, timestamp) index; the
@@ -155,14 +155,6 @@ class TrackedDocumentAdmin(OrganizationScopedAdmin):
             matches |= Q(**{name: term})
         return queryset.filter(matches), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="document as tracked")
     def document(self, obj):

@@ -136,8 +136,9 @@ class SearchesOverTimeView(APIView):
     @metric_operation(
         "analytics_searches_over_time",
         "Searches over time",
-        "Searches per UTC bucket (weeks start on Monday), oldest first, from the first bucket with a search to "
-        "the last, empty buckets between included.",
+        "Searches per UTC bucket (weeks start on Monday), oldest first, every bucket from the one holding from to "
+        "the one holding the last instant before to (without them, from the first bucket with a search to the "
+        "last), empty buckets included.",
         inline_serializer(
             "SearchesOverTime",
             {
