@@ -84,6 +84,7 @@ class Query(TrackedDocument):
     query_response_hit_ids = models.JSONField(null=True)
 
     class Meta:
+        verbose_name_plural = "queries"
         constraints = [
             models.UniqueConstraint(fields=["organization", "query_id"], name="ubi_query_unique_query_id"),
         ]
