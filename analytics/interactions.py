@@ -45,6 +45,18 @@ class PairRankCount(NamedTuple):
     clicks: int
 
 
+class RankedPairCount(NamedTuple):
+    """A ``PairRankCount`` with the impressions and clicks of its rank across the whole scope."""
+
+    user_query: str
+    object_id: str
+    rank: int
+    impressions: int
+    clicks: int
+    rank_impressions: int
+    rank_clicks: int
+
+
 class SearchResult(NamedTuple):
     search_id: str
     user_query: str
@@ -75,6 +87,30 @@ def pair_rank_counts(scope: Scope, *, max_rank: int) -> Iterator[PairRankCount]:
     )
     for row in _streamed(counted, params):
         yield PairRankCount(*row)
+
+
+def ranked_pair_counts(scope: Scope, *, max_rank: int) -> Iterator[RankedPairCount]:
+    """``pair_rank_counts``, each row carrying its rank's totals as ``rank_counts`` gives them (interactions without
+    a user query included): both in one pass over the events, for a model that needs both."""
+    sql, params = interactions_sql(scope, max_rank=max_rank)
+    pairs = (
+        f"SELECT user_query, object_id, rank, {_count_of(IMPRESSION)} AS impressions, {_count_of(CLICK)} AS clicks "
+        f"FROM ({sql}) AS interactions GROUP BY user_query, object_id, rank"
+    )
+    # The window sums run over every group, those without a user query too, before the outer WHERE drops them.
+    ranked = (
+        "SELECT user_query, object_id, rank, impressions, clicks, "
+        "SUM(impressions) OVER (PARTITION BY rank) AS rank_impressions, "
+        "SUM(clicks) OVER (PARTITION BY rank) AS rank_clicks "
+        f"FROM ({pairs}) AS pairs"
+    )
+    counted = (
+        f"SELECT * FROM ({ranked}) AS ranked WHERE user_query IS NOT NULL ORDER BY user_query, object_id, rank"
+    )
+    for user_query, object_id, rank, impressions, clicks, rank_impressions, rank_clicks in _streamed(counted, params):
+        yield RankedPairCount(
+            user_query, object_id, rank, int(impressions), int(clicks), int(rank_impressions), int(rank_clicks)
+        )
 
 
 def search_results(scope: Scope, *, max_rank: int) -> Iterator[SearchResult]:

@@ -45,6 +45,9 @@ class ScopedInteractions:
     def pair_rank_counts(self):
         return interactions.pair_rank_counts(self.scope, max_rank=self.max_rank)
 
+    def ranked_pair_counts(self):
+        return interactions.ranked_pair_counts(self.scope, max_rank=self.max_rank)
+
     def search_results(self):
         return interactions.search_results(self.scope, max_rank=self.max_rank)
 

@@ -29,6 +29,9 @@ class Interactions(Protocol):
     def pair_rank_counts(self) -> Iterable:
         """``PairRankCount(user_query, object_id, rank, impressions, clicks)`` ordered by query, object, rank."""
 
+    def ranked_pair_counts(self) -> Iterable:
+        """``RankedPairCount``: the pair rows, each with its rank's impressions and clicks across the scope."""
+
     def search_results(self) -> Iterable:
         """``SearchResult(search_id, user_query, object_id, rank, clicked)`` ordered by search, rank."""
 

@@ -18,20 +18,20 @@ _PAIR = itemgetter(0, 1)  # (user_query, object_id) of a PairRankCount
 
 
 def judgments(interactions: Interactions, *, min_impressions: int) -> Iterator[Judgment]:
-    """The COEC judgment of every pair with at least ``min_impressions`` impressions, by query and object id."""
-    rank_ctr = {
-        row.rank: row.clicks / row.impressions if row.impressions else 0.0 for row in interactions.rank_counts()
-    }
-    for (user_query, object_id), rows in groupby(interactions.pair_rank_counts(), key=_PAIR):
+    """The COEC judgment of every pair with at least ``min_impressions`` impressions, by query and object id.
+
+    One pass: each row carries its rank's totals, so the click-through rate of a pair's best rank is on that row."""
+    for (user_query, object_id), rows in groupby(interactions.ranked_pair_counts(), key=_PAIR):
         impressions = clicks = 0
-        best_rank = None
+        best = None
         for row in rows:
             impressions += row.impressions
             clicks += row.clicks
-            if best_rank is None and (row.impressions or row.clicks):
-                best_rank = row.rank  # rows come by rank: the first one seen is the best
-        if impressions < min_impressions or best_rank is None:
+            if best is None and (row.impressions or row.clicks):
+                best = row  # rows come by rank: the first one seen is the best
+        if impressions < min_impressions or best is None:
             continue
-        expected_clicks = rank_ctr.get(best_rank, 0.0) * impressions
+        rank_ctr = best.rank_clicks / best.rank_impressions if best.rank_impressions else 0.0
+        expected_clicks = rank_ctr * impressions
         value = clicks / expected_clicks if expected_clicks else 0.0
         yield Judgment(user_query, object_id, rating(value), impressions, clicks)

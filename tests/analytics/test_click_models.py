@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from analytics.click_models import MODELS, Judgment, coec, pbm, sdbn
-from analytics.interactions import PairRankCount, RankCount, SearchResult
+from analytics.interactions import PairRankCount, RankCount, RankedPairCount, SearchResult
 from analytics.models import JudgmentList
 
 
@@ -27,6 +27,12 @@ class Rows:
 
     def pair_rank_counts(self):
         return iter(self.pairs)
+
+    def ranked_pair_counts(self):
+        totals = {row.rank: row for row in self.ranks}
+        return iter(
+            [RankedPairCount(*pair, totals[pair.rank].impressions, totals[pair.rank].clicks) for pair in self.pairs]
+        )
 
     def search_results(self):
         return iter(self.searches)

@@ -4,7 +4,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analytics.interactions import PairRankCount, RankCount, SearchResult, pair_rank_counts, rank_counts, search_results
+from analytics.interactions import (
+    PairRankCount,
+    RankCount,
+    RankedPairCount,
+    SearchResult,
+    pair_rank_counts,
+    rank_counts,
+    ranked_pair_counts,
+    search_results,
+)
 from analytics.models import AnalyticsSettings
 from analytics.scope import Scope
 from insights.models import Event
@@ -70,6 +79,24 @@ def test_an_event_s_user_query_is_its_own_else_its_query_s(org):
         PairRankCount("black toner", "a", 1, 0, 1),
         PairRankCount("ink", "a", 1, 0, 1),
         PairRankCount("toner", "a", 1, 1, 1),
+    ]
+
+
+def test_ranked_pairs_carry_their_rank_s_totals_interactions_without_a_user_query_included(org):
+    writer = tracker(org)
+    query_id = track_query(writer, "toner", hit_ids=["a", "b"])
+    track_events(
+        writer,
+        interaction("click", query_id, "a", 1),
+        interaction("click", None, "b", 2),  # no query_id, no user_query: counted at its rank, in no pair
+        interaction("click", None, "a", 1, user_query="ink"),
+    )
+
+    assert rank_counts(everything(org), max_rank=2) == [RankCount(1, 1, 2), RankCount(2, 1, 1)]
+    assert list(ranked_pair_counts(everything(org), max_rank=2)) == [
+        RankedPairCount("ink", "a", 1, 0, 1, 1, 2),
+        RankedPairCount("toner", "a", 1, 1, 1, 1, 2),
+        RankedPairCount("toner", "b", 2, 1, 0, 1, 1),
     ]
 
 
