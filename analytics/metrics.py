@@ -24,9 +24,10 @@ from django.db.models.functions import Trunc
 from analytics import dialects
 from analytics.interactions import is_rank, organization_parameter, rank_counts, scope_conditions
 from analytics.models import action_names
-from analytics.parameters import clean_choice, clean_integer, clean_max_rank
+from analytics.parameters import clean_max_rank
 from analytics.scope import Scope, clean_scope
 from insights.models import Event, Query
+from insights.parameters import clean_choice, clean_integer
 from insights.validation import Errors
 from oauth.principals import Principal, require_role
 from project.conf import ubi_settings

@@ -16,8 +16,9 @@ from analytics.click_models import MODELS, Judgment
 from analytics.judgment_selectors import iso_utc, list_summary, owned_list
 from analytics.models import Judgment as JudgmentRow
 from analytics.models import JudgmentList
-from analytics.parameters import clean_integer, clean_max_rank
+from analytics.parameters import clean_max_rank
 from analytics.scope import Scope, clean_scope
+from insights.parameters import clean_integer
 from insights.validation import Errors, storage_problem
 from oauth.principals import Principal, require_role
 

@@ -4,16 +4,14 @@ The arguments are checked here, not in a view, so both protocols give the same e
 ``pageSize``). A page past the end is an empty page, not an error.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from insights.parameters import clean_integer
 from insights.validation import Errors
 from project.conf import ubi_settings
-
-_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -33,17 +31,14 @@ class PageRequest:
 
 def clean_page_request(page, page_size, errors: Errors) -> PageRequest:
     """``page`` and ``page_size`` as integers (``None`` or ``""``: the defaults); problems go into ``errors``."""
-    page_number = _positive_integer(page, 1, errors, "page", "page must be an integer of at least 1.")
-    size = _positive_integer(
-        page_size,
-        ubi_settings.DEFAULT_PAGE_SIZE,
-        errors,
-        "pageSize",
-        f"pageSize must be an integer from 1 to {ubi_settings.MAX_PAGE_SIZE}.",
+    arguments = {"page": page, "pageSize": page_size}
+    return PageRequest(
+        clean_integer(arguments, "page", default=1, maximum=None, errors=errors),
+        clean_integer(
+            arguments, "pageSize", default=ubi_settings.DEFAULT_PAGE_SIZE, maximum=ubi_settings.MAX_PAGE_SIZE,
+            errors=errors,
+        ),
     )
-    if size is not None and size > ubi_settings.MAX_PAGE_SIZE:
-        errors.add("pageSize", f"pageSize must be an integer from 1 to {ubi_settings.MAX_PAGE_SIZE}.")
-    return PageRequest(page_number or 1, size or ubi_settings.DEFAULT_PAGE_SIZE)
 
 
 def paginate(queryset: QuerySet, request: PageRequest, item: Callable[[object], dict]) -> Page:
@@ -63,20 +58,3 @@ def paginate(queryset: QuerySet, request: PageRequest, item: Callable[[object], 
         total_items=total_items,
         total_pages=total_pages,
     )
-
-
-def _positive_integer(value, default: int, errors: Errors, name: str, message: str) -> int | None:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and _DIGITS.fullmatch(value):
-        number = int(value)
-    else:
-        number = None
-    if number is None or number < 1:
-        errors.add(name, message)
-        return None
-    return number

@@ -8,7 +8,7 @@ keyed by the parameter (``page``, ``pageSize``, ``from``, ``application``, ...).
 
 from django.db.models import QuerySet
 
-from insights import validation
+from insights import parameters, validation
 from insights.models import Event, Query
 from insights.pagination import Page, clean_page_request, paginate
 from oauth.principals import Principal, require_role
@@ -78,21 +78,11 @@ def _filtered(rows: QuerySet, names: tuple[str, ...], filters: dict, errors: val
         if value is None or value == "":
             continue
         if name in TIME_FILTERS:
-            rows = _time_filtered(rows, name, value, errors)
+            moment = parameters.clean_moment(filters, name, errors)
+            if moment is not None:
+                rows = rows.filter(timestamp__gte=moment) if name == "from" else rows.filter(timestamp__lt=moment)
         elif name not in names:
             errors.add(name, f"Unknown filter; the filters are {', '.join(names + TIME_FILTERS)}.")
-        elif isinstance(value, str) and not validation.storage_problem(value):
-            rows = rows.filter(**{name: value})
-        else:
-            # A value no row can hold; PostgreSQL would even refuse to compare with a NUL.
-            errors.add(name, f"{name} must be a string without U+0000 or unpaired surrogates.")
+        elif (text := parameters.clean_text(filters, name, errors)) is not None:
+            rows = rows.filter(**{name: text})
     return rows
-
-
-def _time_filtered(rows: QuerySet, name: str, value, errors: validation.Errors) -> QuerySet:
-    try:
-        moment = validation.parse_timestamp(value)
-    except ValueError as error:
-        errors.add(name, f"{name}: {error}")
-        return rows
-    return rows.filter(timestamp__gte=moment) if name == "from" else rows.filter(timestamp__lt=moment)
