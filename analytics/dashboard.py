@@ -123,18 +123,19 @@ def judgment_download(request, list_id: uuid.UUID, file_format: str):
     reader = dashboard_reader(request.user, chosen_organization(request))
     try:
         if file_format == JSON_FORMAT:
-            body = json.dumps(judgment_selectors.judgment_list_get(reader, list_id=list_id), ensure_ascii=False)
-            return _attachment(HttpResponse(body, content_type="application/json"), list_id, "json")
+            judgment_list = judgment_selectors.judgment_list_get(reader, list_id=list_id)
+            body = json.dumps(judgment_list, ensure_ascii=False)
+            return _attachment(HttpResponse(body, content_type="application/json"), judgment_list, "json")
         summary = judgment_selectors.judgment_list_summary(reader, list_id=list_id)
         rows = judgment_selectors.judgment_rows(reader, list_id=list_id)
     except NotFound:
         raise Http404("No such judgment list.") from None
     media_type, extension = formats.MEDIA_TYPES[file_format]
     return _attachment(
-        StreamingHttpResponse(formats.write(file_format, summary, rows), content_type=media_type), list_id, extension
+        StreamingHttpResponse(formats.write(file_format, summary, rows), content_type=media_type), summary, extension
     )
 
 
-def _attachment(response, list_id: uuid.UUID, extension: str):
-    response["Content-Disposition"] = f'attachment; filename="judgments-{list_id}.{extension}"'
+def _attachment(response, summary: dict, extension: str):
+    response["Content-Disposition"] = f'attachment; filename="{formats.file_name(summary, extension)}"'
     return response

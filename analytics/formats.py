@@ -35,6 +35,7 @@ CSV_HEADER = ("query", "docid", "rating")
 ROWS_PER_CHUNK = 500
 _WHITESPACE_OR_PERCENT = re.compile(r"[\s%]")
 _WHITESPACE_RUN = re.compile(r"\s+")
+_UNSAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def clean_format(value, *, default: str) -> str:
@@ -47,6 +48,13 @@ def clean_format(value, *, default: str) -> str:
         errors.add("format", f"format must be one of {', '.join([default, *MEDIA_TYPES])}.")
         errors.raise_if_any()
     return value
+
+
+def file_name(summary: dict, extension: str) -> str:
+    """A download's file name, ``<name>-<id>.<extension>``: the list's name reduced to characters safe in any file
+    system and header."""
+    stem = _UNSAFE_FILE_NAME.sub("-", summary["name"]).strip("-.")[:80] or "judgments"
+    return f"{stem}-{summary['id']}.{extension}"
 
 
 def write(format_name: str, summary: dict, rows: Iterable[Judgment]) -> Iterator[str]:

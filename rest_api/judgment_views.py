@@ -4,7 +4,6 @@
 No rule lives here: a body or query parameters go to the service or selector as received.
 """
 
-import re
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +25,6 @@ from rest_api.parsers import LimitedJSONParser
 TAGS = ["Judgment lists"]
 JSON_FORMAT = "json"
 MODEL_CHOICES = tuple(MODELS)
-_UNSAFE_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 class JudgmentListParametersSerializer(serializers.Serializer):
     maxRank = serializers.IntegerField(min_value=1)
@@ -167,7 +165,7 @@ class JudgmentListView(APIView):
         rows = judgment_selectors.judgment_rows(request.user, list_id=list_id)
         media_type, extension = formats.MEDIA_TYPES[format_name]
         response = StreamingHttpResponse(formats.write(format_name, summary, rows), content_type=media_type)
-        response["Content-Disposition"] = f'attachment; filename="{download_name(summary, extension)}"'
+        response["Content-Disposition"] = f'attachment; filename="{formats.file_name(summary, extension)}"'
         return response
 
     @extend_schema(
@@ -181,9 +179,3 @@ class JudgmentListView(APIView):
     def delete(self, request: Request, list_id: str) -> Response:
         services.delete_judgment_list(request.user, list_id=list_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def download_name(summary: dict, extension: str) -> str:
-    """``<name>-<id>.<extension>``, the name reduced to characters safe in any file system and header."""
-    stem = _UNSAFE_FILE_NAME.sub("-", summary["name"]).strip("-.")[:80] or "judgments"
-    return f"{stem}-{summary['id']}.{extension}"
