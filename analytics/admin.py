@@ -17,7 +17,7 @@ class AnalyticsSettingsAdmin(OrganizationScopedAdmin):
 @admin.register(JudgmentList)
 class JudgmentListAdmin(OrganizationScopedAdmin):
     """The judgment lists, newest first: computed by ``compute_judgments`` or ``POST /api/v1/judgments``, never
-    edited (a list is what its model found), deleted here when no longer wanted. Downloads are on the dashboard."""
+    edited (a list is what its model found), deleted here with its judgments. Downloads are on the dashboard."""
 
     list_display = ("name", "model", "judgment_count", "query_count", "created_at", "created_by", "organization")
     list_filter = ("model",)

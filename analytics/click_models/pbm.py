@@ -5,7 +5,7 @@ A result is clicked when it is examined and attractive, independently: P(click) 
 attractiveness(query, object). Both are fitted by expectation-maximisation over the click and impression counts
 per (query, object, rank): each impression without a click is split between "not examined" and "examined but not
 attractive" by the current parameters (the E step), and each parameter becomes its expected share of successes
-(the M step), the book's updates summed over counts instead of sessions:
+(the M step), the book's updates summed over counts rather than over sessions, which give the same sums:
 
     α(q,d) ← (Σ_r [k + (n − k) · (1 − γ_r) α / (1 − γ_r α)] + 1) / (Σ_r n + 2)
     γ_r    ← Σ_(q,d) [k + (n − k) · γ_r (1 − α) / (1 − γ_r α)] / Σ_(q,d) n
