@@ -7,12 +7,12 @@ dashboard.
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from analytics.click_models import Judgment
 from analytics.models import Judgment as JudgmentRow
 from analytics.models import JudgmentList
-from insights.validation import Errors
+from insights.validation import Errors, format_timestamp
 from oauth.principals import Principal, require_role
 from project.errors import NotFound
 
@@ -78,7 +78,7 @@ def list_summary(judgment_list: JudgmentList) -> dict:
 
 def iso_utc(moment: datetime | None) -> str | None:
     """An aware UTC datetime as ISO 8601 with ``Z``, as the API writes moments."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return format_timestamp(moment) if moment else None
 
 
 def owned_list(principal: Principal, list_id, role: str) -> JudgmentList:

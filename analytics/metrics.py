@@ -28,7 +28,7 @@ from analytics.parameters import clean_max_rank
 from analytics.scope import Scope, clean_scope
 from insights.models import Event, Query
 from insights.parameters import clean_choice, clean_integer
-from insights.validation import Errors
+from insights.validation import Errors, format_timestamp
 from oauth.principals import Principal, require_role
 from project.conf import ubi_settings
 
@@ -205,12 +205,12 @@ def _with_empty_buckets(counts, step: timedelta, *, first: datetime | None, last
     for start, searches in counts:
         start = _utc(start)
         while expected is not None and expected < start:
-            yield {"start": _iso(expected), "searches": 0}
+            yield {"start": format_timestamp(expected), "searches": 0}
             expected += step
-        yield {"start": _iso(start), "searches": searches}
+        yield {"start": format_timestamp(start), "searches": searches}
         expected = start + step
     while expected is not None and last is not None and expected <= last:
-        yield {"start": _iso(expected), "searches": 0}
+        yield {"start": format_timestamp(expected), "searches": 0}
         expected += step
 
 
@@ -227,10 +227,6 @@ def _bucket_start(moment: datetime, bucket: str) -> datetime:
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _share(part, whole) -> float:

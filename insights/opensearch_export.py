@@ -14,12 +14,12 @@ come: memory stays the same for a thousand rows or a hundred million.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from django.db.models import QuerySet
 
-from insights import jsontext, validation
+from insights import jsontext, parameters, validation
 from insights.models import Event, Query
 from insights.selectors import READ_ROLE
 from oauth.principals import Principal, require_role
@@ -69,27 +69,22 @@ def document_count(principal: Principal, *, filters: dict) -> int:
 
 def strict_date_time(moment: datetime) -> str:
     """``moment`` in UTC as OpenSearch's ``strict_date_time`` wants it: ``yyyy-MM-dd'T'HH:mm:ss.SSSZ``."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return validation.format_timestamp(moment, timespec="milliseconds")
 
 
 def _clean(filters: dict) -> dict:
     """The lookups ``filters`` stand for, the same for queries and events. Raises ``InvalidInput``."""
     errors = validation.Errors()
-    conditions = {}
     for name, value in filters.items():
-        if value is None or value == "":
-            continue
-        if name not in FILTERS:
+        if name not in FILTERS and value is not None and value != "":
             errors.add(name, f"Unknown filter; the filters are {', '.join(FILTERS)}.")
-        elif name == "application":
-            conditions["application"] = value
-        else:
-            try:
-                conditions["timestamp__gte" if name == "from" else "timestamp__lt"] = validation.parse_timestamp(value)
-            except ValueError as error:
-                errors.add(name, f"{name}: {error}")
+    lookups = {
+        "timestamp__gte": parameters.clean_moment(filters, "from", errors),
+        "timestamp__lt": parameters.clean_moment(filters, "to", errors),
+        "application": parameters.clean_text(filters, "application", errors),
+    }
     errors.raise_if_any()
-    return conditions
+    return {lookup: value for lookup, value in lookups.items() if value is not None}
 
 
 def _write(path: Path, index: str, rows: QuerySet, document: Callable, progress) -> int:

@@ -118,6 +118,13 @@ def clean_events(documents) -> list[Cleaned]:
     return cleaned
 
 
+def format_timestamp(moment: datetime, *, timespec: str = "auto") -> str:
+    """An aware datetime as ISO 8601 in UTC with ``Z``, as the API writes moments (``timespec`` as
+    ``datetime.isoformat``'s: ``"milliseconds"`` is a browser's ``toISOString()`` and OpenSearch's
+    ``strict_date_time``)."""
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
 def parse_timestamp(value) -> datetime:
     """An ISO 8601 date and time as an aware UTC datetime; no offset means UTC. Raises ``ValueError``."""
     if not isinstance(value, str):
