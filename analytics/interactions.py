@@ -109,11 +109,12 @@ def counts_sql(
 
 
 def rank_totals(counts: tuple[str, list], *, max_rank: int) -> list[RankCount]:
-    """``rank_counts`` of a SELECT of rows ``(rank, impressions, clicks)``, summed by rank."""
+    """``rank_counts`` of a SELECT of rows ``(rank, impressions, clicks)`` with ranks up to ``max_rank``, summed by
+    rank."""
     sql, params = counts
-    totals = f"SELECT rank, SUM(impressions), SUM(clicks) FROM ({sql}) AS counts WHERE rank <= %s GROUP BY rank"
+    totals = f"SELECT rank, SUM(impressions), SUM(clicks) FROM ({sql}) AS counts GROUP BY rank"
     with dialects.aggregate_cursor() as cursor:
-        cursor.execute(totals, [*params, max_rank])
+        cursor.execute(totals, params)
         found = {rank: RankCount(rank, int(shown), int(clicked)) for rank, shown, clicked in cursor.fetchall()}
     return [found.get(rank, RankCount(rank, 0, 0)) for rank in range(1, max_rank + 1)]
 
