@@ -3,10 +3,12 @@ metric and count of a scope is compared with the raw SQL's (``analytics.searches
 over ranges aligned with hours and days and not, after ingests that change earlier buckets."""
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from analytics import aggregates, interactions, metrics, rollups, searches
 from analytics.click_models import MODELS
@@ -16,6 +18,8 @@ from analytics.services import ScopedInteractions
 from insights.models import Event, Query
 from tests.support import factories
 from tests.support.analytics import interaction, track_events, track_query, tracker
+from tests.support.skips import skip_configuration
+from tests.support.threads import ThreadWithOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +162,41 @@ def test_rows_committed_after_a_refresh_read_higher_ids_are_counted(org):
 
     assert_rollups_match(org)
     assert SearchFact.objects.get(query_id=s1).clicks == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ingest_committed_after_a_refresh_that_read_a_higher_id_is_counted(org):
+    """Two connections: an ingest holds its transaction open across a refresh that reads a later, committed id."""
+    if connection.vendor != "postgresql":
+        skip_configuration("SQLite serialises writes: ids are committed in order (the test above moves an id)")
+    writer = tracker(org)
+    s1 = track_query(writer, "toner", hit_ids=["a", "b"])
+    rollups.refresh()
+    _age_refreshes(timedelta(minutes=20))
+    inserted, release = threading.Event(), threading.Event()
+    slow_ids = []
+
+    def ingest_slowly():
+        try:
+            with transaction.atomic():
+                track_events(writer, interaction("click", s1, "b", 2, when="13:00"))
+                slow_ids.append(Event.objects.get(event_attributes__position__ordinal=2).id)
+                inserted.set()
+                assert release.wait(60)
+        finally:
+            connection.close()
+
+    slow = ThreadWithOutcome(ingest_slowly)
+    slow.start()
+    assert inserted.wait(60)
+    track_events(writer, interaction("click", s1, "a", 1))
+    assert rollups.refresh().event_id_seen > slow_ids[0]
+    _age_refreshes(timedelta(minutes=10))
+    release.set()
+    slow.outcome()
+
+    assert_rollups_match(org)
+    assert SearchFact.objects.get(query_id=s1).clicks == 2
 
 
 def test_a_refresh_starts_from_what_a_settled_refresh_read(org):
