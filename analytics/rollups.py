@@ -48,6 +48,8 @@ from project.conf import ubi_settings
 
 # The key of the advisory lock refreshes take on PostgreSQL ("rollups" in ASCII).
 LOCK_KEY = 0x726F6C6C757073
+# Rows written to a rollup table by one refresh from which PostgreSQL's statistics of it are refreshed too.
+ANALYZE_AFTER_ROWS = 10_000
 STEPS_PER_ORGANIZATION = 3  # search facts, rank hours, pair days
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -93,12 +95,23 @@ def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshRep
                 written[step] += count
                 if progress is not None:
                     progress(number * STEPS_PER_ORGANIZATION + step + 1, total)
+        _analyze(written)
         StaleRange.objects.filter(id__in=[row.id for row in stale]).delete()
         RollupGap.objects.all().delete()
         RollupGap.objects.bulk_create(gap for gaps in open_gaps for gap in gaps)
         RollupRefresh.objects.all().delete()
         RollupRefresh.objects.create(taken_at=taken_at, query_id_seen=seen[0], event_id_seen=seen[1])
     return RefreshReport(len(organizations), *written, *seen)
+
+
+def _analyze(written: list[int]) -> None:
+    """Have PostgreSQL's planner learn the tables a refresh wrote many rows to (a backlog's), before the reads."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model, count in zip((SearchFact, RankHour, PairDay), written):
+            if count >= ANALYZE_AFTER_ROWS:
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def mark_stale(organization_id, *, start: datetime | None = None, end: datetime | None = None) -> None:
