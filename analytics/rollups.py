@@ -83,6 +83,12 @@ def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshRep
             Event.objects.aggregate(top=Max("id"))["top"] or 0,
         )
         taken_at = timezone.now()
+        # Ids below the previous refresh's highest (a table emptied with its ids restarted): count everything.
+        restarted = seen[0] < since[0] or seen[1] < since[1]
+        if restarted:
+            since = (0, 0)
+            for model in (SearchFact, RankHour, PairDay):
+                model.objects.all().delete()
         open_gaps = [_remaining_gaps(model, since[index], seen[index], taken_at) for index, model in enumerate(TABLES)]
         stale = list(StaleRange.objects.all())
         organizations = _changed_organizations(since, seen) | {row.organization_id for row in stale}
@@ -90,7 +96,8 @@ def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshRep
         written = [0, 0, 0]
         for number, organization_id in enumerate(sorted(organizations, key=str)):
             ranges = [(row.start, row.end) for row in stale if row.organization_id == organization_id]
-            rebuilt = _refresh_organization(organization_id, since, seen, ranges, everything=previous is None)
+            rebuilt = _refresh_organization(organization_id, since, seen, ranges,
+                                            everything=previous is None or restarted)
             for step, count in enumerate(rebuilt):
                 written[step] += count
                 if progress is not None:
