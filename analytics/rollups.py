@@ -92,6 +92,9 @@ def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshRep
         open_gaps = [_remaining_gaps(model, since[index], seen[index], taken_at) for index, model in enumerate(TABLES)]
         stale = list(StaleRange.objects.all())
         organizations = _changed_organizations(since, seen) | {row.organization_id for row in stale}
+        gaps = [gap for table_gaps in open_gaps for gap in table_gaps]
+        if not organizations and seen == since and _unchanged(gaps):
+            return RefreshReport(0, 0, 0, 0, *seen)  # nothing to write: a read takes no more than this
         total = len(organizations) * STEPS_PER_ORGANIZATION
         written = [0, 0, 0]
         for number, organization_id in enumerate(sorted(organizations, key=str)):
@@ -105,10 +108,16 @@ def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshRep
         _analyze(written)
         StaleRange.objects.filter(id__in=[row.id for row in stale]).delete()
         RollupGap.objects.all().delete()
-        RollupGap.objects.bulk_create(gap for gaps in open_gaps for gap in gaps)
+        RollupGap.objects.bulk_create(gaps)
         RollupRefresh.objects.all().delete()
         RollupRefresh.objects.create(taken_at=taken_at, query_id_seen=seen[0], event_id_seen=seen[1])
     return RefreshReport(len(organizations), *written, *seen)
+
+
+def _unchanged(gaps: list[RollupGap]) -> bool:
+    """Whether ``gaps`` are the gaps recorded."""
+    recorded = set(RollupGap.objects.values_list("source", "low", "high", "opened_at"))
+    return recorded == {(gap.source, gap.low, gap.high, gap.opened_at) for gap in gaps}
 
 
 def _analyze(written: list[int]) -> None:
