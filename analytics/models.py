@@ -48,7 +48,8 @@ class AnalyticsSettings(models.Model):
         return f"Analytics settings of {self.organization}"
 
     def save(self, *args, **kwargs):
-        """Saves, and marks the organisation's rollups stale: the action names decide every count in them."""
+        """Saves, and marks the organisation's rollups stale: the action names decide every count in them. (A
+        queryset's ``update`` or ``delete`` would not: change these rows one by one, as the admin does.)"""
         super().save(*args, **kwargs)
         StaleRange.objects.create(organization_id=self.organization_id)
 
