@@ -187,9 +187,9 @@ class RollupRefresh(models.Model):
 
 
 class RollupGap(models.Model):
-    """Ids ``low`` to ``high`` of the queries or events (``source``, the table) that a refresh found missing below the highest
-    id it read: rows of transactions not committed yet, which the next refreshes count when they appear, until
-    ``ANALYTICS_LATE_COMMIT_SECONDS`` after ``opened_at`` (then the ids are taken to be rolled back)."""
+    """Ids ``low`` to ``high`` of the queries or events (``source``, the table) that a refresh found missing below
+    the highest id it read: rows of transactions not committed yet, which the next refreshes count when they
+    appear, until ``ANALYTICS_LATE_COMMIT_SECONDS`` after ``opened_at`` (then the ids are taken to be rolled back)."""
 
     id = models.BigAutoField(primary_key=True)
     source = models.CharField(max_length=40, help_text="The table: insights_query or insights_event.")
