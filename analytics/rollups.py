@@ -1,0 +1,357 @@
+"""The rollups: the analytics' raw definitions materialised, kept up to date with the rows ingested.
+
+Three tables (``analytics.models``) hold what the reads would otherwise aggregate from raw rows:
+
+- ``SearchFact``: one row per search, ``analytics.searches.searches_sql``'s;
+- ``RankHour``: impressions and clicks per (UTC hour, application, rank), ``analytics.interactions``' rows counted
+  in the hour of their own timestamp;
+- ``PairDay``: impressions and clicks per (UTC day, application, user query, object id, rank), likewise per day.
+
+Ranks are kept up to ``ANALYTICS_MAX_RANK``. Ingestion never writes them: ``refresh`` derives them afterwards,
+idempotently, from the raw rows, by running those definitions again over what changed. The changed rows are the
+queries and events with an id above the highest the previous refresh read, those in its gaps (below), and those of
+the ranges marked stale (``mark_stale``, ``forget``, an ``AnalyticsSettings`` saved). From them, per organisation,
+it finds the touched searches (the query ids of changed queries and events) and the touched hours and days (those
+of changed queries and events, of the queries that changed events refer to, whose hit-id impressions an impression
+event takes away, and of the events that refer to changed queries, which give those events their user query),
+deletes their rollup rows and inserts them again, one statement per table.
+
+**Late commits.** PostgreSQL takes ids at insert and commits them in any order, so a row may become visible
+after a refresh has read a higher id. Each refresh records the highest ids it read (``RollupRefresh``) and the ids
+missing below them when it looked (``RollupGap``: rows not committed yet, or rolled back); the next refreshes count
+the rows that appear in a gap, until ``ANALYTICS_LATE_COMMIT_SECONDS`` after it opened (longer than any ingest
+transaction: a gRPC stream of ``MAX_EVENTS_PER_STREAM`` events is the longest), when its ids are taken to be rolled
+back. The gaps are read before the changed rows, so a row missed by the counting was missing from the gaps' reading
+too. Counting a row again is harmless: the rollups of a touched search or bucket are rebuilt whole.
+
+Refreshes serialise on a lock (PostgreSQL: a transaction-level advisory lock; SQLite serialises writes anyway),
+and each runs in one transaction: a reader sees the rollups before or after it, whole. Every analytics read
+refreshes first, so its answer is exact; ``manage.py refresh_analytics`` does it from cron and after bulk loads.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from analytics import dialects
+from analytics.interactions import Buckets, counts_sql, organization_parameter, scope_conditions
+from analytics.models import PairDay, RankHour, RollupGap, RollupRefresh, SearchFact, StaleRange
+from analytics.scope import Scope
+from analytics.searches import COLUMNS, searches_sql
+from insights.models import Event, Query
+from project.conf import ubi_settings
+
+# The key of the advisory lock refreshes take on PostgreSQL ("rollups" in ASCII).
+LOCK_KEY = 0x726F6C6C757073
+# Rows written to a rollup table by one refresh from which PostgreSQL's statistics of it are refreshed too.
+ANALYZE_AFTER_ROWS = 10_000
+STEPS_PER_ORGANIZATION = 3  # search facts, rank hours, pair days
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+TABLES = (Query, Event)  # in the order of the (query, event) pairs of ids
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh did: the organisations refreshed, the rollup rows written per table, the ids it read up to."""
+
+    organizations: int
+    searches: int
+    rank_hours: int
+    pair_days: int
+    query_id_seen: int
+    event_id_seen: int
+
+
+def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshReport:
+    """Bring every organisation's rollups up to date with the rows committed so far (module docstring).
+
+    ``progress`` is called with the steps done and the steps in all (three per organisation refreshed)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        previous = RollupRefresh.objects.order_by("-id").first()
+        since = (previous.query_id_seen, previous.event_id_seen) if previous else (0, 0)
+        seen = (
+            Query.objects.aggregate(top=Max("id"))["top"] or 0,
+            Event.objects.aggregate(top=Max("id"))["top"] or 0,
+        )
+        taken_at = timezone.now()
+        # Ids below the previous refresh's highest (a table emptied with its ids restarted): count everything.
+        restarted = seen[0] < since[0] or seen[1] < since[1]
+        if restarted:
+            since = (0, 0)
+            for model in (SearchFact, RankHour, PairDay):
+                model.objects.all().delete()
+        open_gaps = [_remaining_gaps(model, since[index], seen[index], taken_at) for index, model in enumerate(TABLES)]
+        stale = list(StaleRange.objects.all())
+        organizations = _changed_organizations(since, seen) | {row.organization_id for row in stale}
+        gaps = [gap for table_gaps in open_gaps for gap in table_gaps]
+        if not organizations and seen == since and _unchanged(gaps):
+            return RefreshReport(0, 0, 0, 0, *seen)  # nothing to write: a read takes no more than this
+        total = len(organizations) * STEPS_PER_ORGANIZATION
+        written = [0, 0, 0]
+        for number, organization_id in enumerate(sorted(organizations, key=str)):
+            ranges = [(row.start, row.end) for row in stale if row.organization_id == organization_id]
+            rebuilt = _refresh_organization(organization_id, since, seen, ranges,
+                                            everything=previous is None or restarted)
+            for step, count in enumerate(rebuilt):
+                written[step] += count
+                if progress is not None:
+                    progress(number * STEPS_PER_ORGANIZATION + step + 1, total)
+        _analyze(written)
+        StaleRange.objects.filter(id__in=[row.id for row in stale]).delete()
+        RollupGap.objects.all().delete()
+        RollupGap.objects.bulk_create(gaps)
+        RollupRefresh.objects.all().delete()
+        RollupRefresh.objects.create(taken_at=taken_at, query_id_seen=seen[0], event_id_seen=seen[1])
+    return RefreshReport(len(organizations), *written, *seen)
+
+
+def _unchanged(gaps: list[RollupGap]) -> bool:
+    """Whether ``gaps`` are the gaps recorded."""
+    recorded = set(RollupGap.objects.values_list("source", "low", "high", "opened_at"))
+    return recorded == {(gap.source, gap.low, gap.high, gap.opened_at) for gap in gaps}
+
+
+def _analyze(written: list[int]) -> None:
+    """Have PostgreSQL's planner learn the tables a refresh wrote many rows to (a backlog's), before the reads."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model, count in zip((SearchFact, RankHour, PairDay), written):
+            if count >= ANALYZE_AFTER_ROWS:
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def mark_stale(organization_id, *, start: datetime | None = None, end: datetime | None = None) -> None:
+    """Have the next refresh rebuild the organisation's rollups of ``[start, end)`` (no bound: all of time),
+    widened to whole UTC days, from the raw rows there are then."""
+    StaleRange.objects.create(organization_id=organization_id, **_whole_days(start, end))
+
+
+def forget(organization_id, *, start: datetime | None = None, end: datetime | None = None) -> None:
+    """Delete the organisation's rollups of ``[start, end)`` widened to whole UTC days (no bound: all of time),
+    now, and mark the range stale: what raw rows remain there are counted again on the next refresh. For the
+    callers that delete raw rows (retention, erasure)."""
+    bounds = _whole_days(start, end)
+    with transaction.atomic():
+        _delete_range(organization_id, bounds["start"], bounds["end"])
+        StaleRange.objects.create(organization_id=organization_id, **bounds)
+
+
+def _remaining_gaps(model, since: int, seen: int, now: datetime) -> list[RollupGap]:
+    """The ids of ``model``'s table missing now: those of the recorded gaps not expired, and those in
+    ``(since, seen]``, as gaps to record."""
+    table = model._meta.db_table
+    expired = now - timedelta(seconds=ubi_settings.ANALYTICS_LATE_COMMIT_SECONDS)
+    recorded = list(RollupGap.objects.filter(source=table, opened_at__gte=expired).order_by("low"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT x.id FROM {RollupGap._meta.db_table} AS g JOIN {table} AS x ON x.id BETWEEN g.low AND g.high "
+            "WHERE g.source = %s AND g.opened_at >= %s",
+            [table, connection.ops.adapt_datetimefield_value(expired)],
+        )
+        present = sorted(row_id for (row_id,) in cursor.fetchall())
+        # Each pair of consecutive ids of (since, seen], with since and seen + 1 as sentinels, around a gap.
+        cursor.execute(
+            "SELECT id + 1, next_id - 1 FROM (SELECT id, LEAD(id) OVER (ORDER BY id) AS next_id FROM ("
+            f"SELECT %s AS id UNION ALL SELECT id FROM {table} WHERE id > %s AND id <= %s UNION ALL SELECT %s"
+            ") AS ids) AS pairs WHERE next_id > id + 1",
+            [since, since, seen, seen + 1],
+        )
+        fresh = [RollupGap(source=table, low=low, high=high, opened_at=now) for low, high in cursor.fetchall()]
+    remaining = []
+    for gap in recorded:
+        low = gap.low
+        for row_id in (row_id for row_id in present if gap.low <= row_id <= gap.high):
+            if row_id > low:
+                remaining.append(RollupGap(source=table, low=low, high=row_id - 1, opened_at=gap.opened_at))
+            low = row_id + 1
+        if low <= gap.high:
+            remaining.append(RollupGap(source=table, low=low, high=gap.high, opened_at=gap.opened_at))
+    return remaining + fresh
+
+
+def _changed_organizations(since: tuple[int, int], seen: tuple[int, int]) -> set:
+    """The organisations with rows above ``since`` or in the recorded gaps."""
+    found = set()
+    with connection.cursor() as cursor:
+        for index, model in enumerate(TABLES):
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT DISTINCT organization_id FROM {table} WHERE id > %s AND id <= %s UNION "
+                f"SELECT x.organization_id FROM {RollupGap._meta.db_table} AS g JOIN {table} AS x "
+                "ON x.id BETWEEN g.low AND g.high WHERE g.source = %s",
+                [since[index], seen[index], table],
+            )
+            found.update(_organization_id(value) for (value,) in cursor.fetchall())
+    return found
+
+
+def _refresh_organization(organization_id: uuid.UUID, since, seen, ranges: list, *, everything: bool) -> list[int]:
+    """Rebuild the rollups of one organisation's changed rows (``everything``: all its rows); the rows written per
+    table."""
+    everything = everything or any(start is None and end is None for start, end in ranges)
+    for start, end in ranges:
+        _delete_range(organization_id, start, end)
+    changed = _Changed(organization_id, since, seen, [] if everything else ranges)
+    if everything:
+        _delete_range(organization_id, None, None)
+        return [
+            _insert_searches(organization_id, None),
+            _insert_counts(RankHour, organization_id, None),
+            _insert_counts(PairDay, organization_id, None),
+        ]
+    written = [_refresh_searches(organization_id, changed)]
+    hours = changed.hours()
+    days = sorted({hour.replace(hour=0) for hour in hours})
+    for model, buckets in ((RankHour, Buckets("hour", hours)), (PairDay, Buckets("day", days))):
+        if not buckets.starts:
+            written.append(0)
+            continue
+        field = _BUCKET_FIELD[model]
+        within, params = dialects.one_of(field, buckets.starts)
+        _execute(f"DELETE FROM {model._meta.db_table} WHERE organization_id = %s AND {within}",
+                 [organization_parameter(organization_id), *params])
+        written.append(_insert_counts(model, organization_id, buckets))
+    return written
+
+
+class _Changed:
+    """The changed rows of one organisation: ids in ``(since, seen]`` or in a recorded gap, or timestamps in a
+    stale range."""
+
+    def __init__(self, organization_id, since, seen, ranges):
+        self.organization = organization_parameter(organization_id)
+        self.since, self.seen, self.ranges = since, seen, ranges
+
+    def rows(self, model) -> tuple[str, list]:
+        """A SELECT of the ``query_id`` and ``timestamp`` of the changed rows of ``model`` (``Query``, ``Event``):
+        a union, each part read through an index."""
+        table, index = model._meta.db_table, TABLES.index(model)
+        parts = [
+            f"SELECT x.query_id, x.timestamp FROM {table} AS x WHERE x.organization_id = %s AND x.id > %s "
+            "AND x.id <= %s",
+            f"SELECT x.query_id, x.timestamp FROM {RollupGap._meta.db_table} AS g JOIN {table} AS x "
+            "ON x.id BETWEEN g.low AND g.high WHERE g.source = %s AND x.organization_id = %s",
+        ]
+        params = [self.organization, self.since[index], self.seen[index], table, self.organization]
+        for start, end in self.ranges:
+            within, within_params = scope_conditions("x", Scope(None, start, end, None))
+            parts.append(f"SELECT x.query_id, x.timestamp FROM {table} AS x WHERE x.organization_id = %s{within}")
+            params.extend([self.organization, *within_params])
+        return " UNION ALL ".join(parts), params
+
+    def query_ids(self) -> tuple[str, list]:
+        """A SELECT of the query ids of the touched searches."""
+        queries, query_params = self.rows(Query)
+        events, event_params = self.rows(Event)
+        return (
+            f"SELECT query_id FROM ({queries}) AS changed_queries UNION "
+            f"SELECT query_id FROM ({events}) AS changed_events WHERE query_id IS NOT NULL",
+            [*query_params, *event_params],
+        )
+
+    def hours(self) -> list[datetime]:
+        """The touched hours, in order."""
+        queries, query_params = self.rows(Query)
+        events, event_params = self.rows(Event)
+        query_table, event_table = Query._meta.db_table, Event._meta.db_table
+        moments = (
+            f"SELECT timestamp AS moment FROM ({queries}) AS changed_queries "
+            f"UNION ALL SELECT timestamp FROM ({events}) AS changed_events "
+            f"UNION ALL SELECT r.timestamp FROM {query_table} AS r WHERE r.organization_id = %s AND r.query_id IN "
+            f"(SELECT query_id FROM ({events}) AS changed_events) "
+            f"UNION ALL SELECT r.timestamp FROM {event_table} AS r WHERE r.organization_id = %s AND r.query_id IN "
+            f"(SELECT query_id FROM ({queries}) AS changed_queries)"
+        )
+        sql = f"SELECT DISTINCT {dialects.truncated('moment', 'hour')} FROM ({moments}) AS moments"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*query_params, *event_params, self.organization, *event_params, self.organization,
+                                 *query_params])
+            return sorted(_moment(hour) for (hour,) in cursor.fetchall())
+
+
+def _refresh_searches(organization_id, changed: _Changed) -> int:
+    query_ids, params = changed.query_ids()
+    _execute(f"DELETE FROM {SearchFact._meta.db_table} WHERE organization_id = %s AND query_id IN ({query_ids})",
+             [organization_parameter(organization_id), *params])
+    return _insert_searches(organization_id, (query_ids, params))
+
+
+def _insert_searches(organization_id, query_ids: tuple[str, list] | None) -> int:
+    sql, params = searches_sql(Scope(organization_id, None, None, None), query_ids=query_ids)
+    columns = ", ".join(COLUMNS)
+    return _execute(
+        f"INSERT INTO {SearchFact._meta.db_table} (organization_id, {columns}) "
+        f"SELECT %s, {columns} FROM ({sql}) AS searches",
+        [organization_parameter(organization_id), *params],
+    )
+
+
+_BUCKET_FIELD = {RankHour: "hour", PairDay: "day"}
+_BUCKET_UNIT = {RankHour: HOUR, PairDay: DAY}
+_KEYS = {RankHour: ("application", "rank"), PairDay: ("application", "user_query", "object_id", "rank")}
+
+
+def _insert_counts(model, organization_id, buckets: Buckets | None) -> int:
+    """Insert the counts of ``model`` (``RankHour`` or ``PairDay``) of the organisation's interactions in
+    ``buckets`` (``None``: all of them)."""
+    field = _BUCKET_FIELD[model]
+    if buckets is None:
+        scope = Scope(organization_id, None, None, None)
+    else:
+        scope = Scope(organization_id, buckets.starts[0], buckets.starts[-1] + _BUCKET_UNIT[model], None)
+    keys = {field: dialects.truncated("timestamp", field), **{key: key for key in _KEYS[model]}}
+    sql, params = counts_sql(scope, max_rank=ubi_settings.ANALYTICS_MAX_RANK, keys=keys,
+                             user_queries=model is PairDay, buckets=buckets)
+    columns = ", ".join([*keys, "impressions", "clicks"])
+    return _execute(
+        f"INSERT INTO {model._meta.db_table} (organization_id, {columns}) SELECT %s, {columns} FROM ({sql}) AS counts",
+        [organization_parameter(organization_id), *params],
+    )
+
+
+def _delete_range(organization_id, start: datetime | None, end: datetime | None) -> None:
+    for model, field in ((SearchFact, "timestamp"), (RankHour, "hour"), (PairDay, "day")):
+        rows = model.objects.filter(organization_id=organization_id)
+        if start is not None:
+            rows = rows.filter(**{f"{field}__gte": start})
+        if end is not None:
+            rows = rows.filter(**{f"{field}__lt": end})
+        rows.delete()
+
+
+def _whole_days(start: datetime | None, end: datetime | None) -> dict:
+    if start is not None:
+        start = _moment(start).replace(hour=0, minute=0, second=0, microsecond=0)
+    if end is not None:
+        end = _moment(end)
+        day = end.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = day if day == end else day + DAY
+    return {"start": start, "end": end}
+
+
+def _organization_id(value) -> uuid.UUID:
+    """An organisation's id as raw SQL reads it (hex text on SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _moment(value) -> datetime:
+    """A UTC datetime from what the database gives for a timestamp (text on SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _execute(sql: str, params: list) -> int:
+    with dialects.aggregate_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
