@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "analytics",
     "rest_api",
     "grpc_api",
+    "collector",
 ]
 
 MIDDLEWARE = [
