@@ -56,7 +56,9 @@ def test_the_collector_url_base_is_a_setting(db, capsys, settings):
 def test_the_collector_url_works_as_printed(live_server, capsys, settings):
     settings.UBI = {"COLLECTOR_BASE_URL": live_server.url}
     printed = create_key_json(capsys, "--org", "Acme", "--application", "shop", "--origin", ORIGIN)
-    answer = requests.post(f"{printed['collector_url']}/ubi_events", json=[ubi_js_event()], headers={"Origin": ORIGIN}, timeout=30)
+    answer = requests.post(
+        f"{printed['collector_url']}/ubi_events", json=[ubi_js_event()], headers={"Origin": ORIGIN}, timeout=30
+    )
     assert answer.status_code == 201
 
 
@@ -94,7 +96,9 @@ def test_creating_revoking_and_rotating_are_recorded(db, capsys):
     printed = create_key_json(capsys, "--org", "Acme", "--application", "shop", "--origin", ORIGIN)
     key = IngestKey.objects.get(key=printed["key"])
     created = AuditEvent.objects.get(action="created", object_type="ingest key")
-    assert (created.actor, created.organization, created.object_id) == ("manage.py create_ingest_key", key.organization, str(key.pk))
+    assert (created.actor, created.organization, created.object_id) == (
+        "manage.py create_ingest_key", key.organization, str(key.pk)
+    )
     assert created.changes["key"] == key.key and created.changes["allowed_origins"] == [ORIGIN]
 
     new = services.ingest_key_rotate(key)
@@ -106,7 +110,8 @@ def test_creating_revoking_and_rotating_are_recorded(db, capsys):
     assert services.ingest_key_revoke(key) and not services.ingest_key_revoke(key)
     key.refresh_from_db()
     assert not key.is_active
-    actions = list(AuditEvent.objects.filter(object_type="ingest key").order_by("id").values_list("action", "object_id"))
+    trail = AuditEvent.objects.filter(object_type="ingest key").order_by("id")
+    actions = list(trail.values_list("action", "object_id"))
     assert actions == [("created", str(key.pk)), ("created", str(new.pk)), ("revoked", str(key.pk))]
 
 
@@ -152,7 +157,8 @@ def test_staff_see_and_make_only_their_organisations_keys(live_server, org):
     assert ours.key in listed and theirs.key not in listed
     assert theirs.key not in browser.get(f"/admin/collector/ingestkey/{theirs.pk}/change/").text
     browser.submit("/admin/collector/ingestkey/add/", {
-        "organization": str(other.pk), "application": "shop", "allowed_origins": "", "rate_limit": "", "is_active": "on",
+        "organization": str(other.pk), "application": "shop", "allowed_origins": "", "rate_limit": "",
+        "is_active": "on",
     })
     assert not IngestKey.objects.filter(organization=other, application="shop").exists()
 
