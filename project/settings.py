@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it sees each response last and frees the request's objects without the cyclic collector.
     "runtime.request_cycles.RequestCyclesMiddleware",
+    # /healthz and /readyz, answered before anything else runs (rest_api/probes.py says why).
+    "rest_api.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -269,6 +271,23 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
+# --- Tracing (runtime/tracing.py) ---------------------------------------------------------------------------
+# OpenTelemetry, by its standard variables: off unless OTEL_TRACES_EXPORTER names exporters, an OTLP endpoint is
+# given, or OTEL_SDK_DISABLED says false outright; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none keep it off.
+# The exporters the spans go to (OTEL_TRACES_EXPORTER, comma-separated; OTLP when only an endpoint is given).
+_otel_exporters = _env_list("OTEL_TRACES_EXPORTER", "")
+_otel_asked = bool(
+    _otel_exporters
+    or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    or os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "false"
+)
+TRACING_EXPORTERS = (
+    [name for name in (_otel_exporters or ["otlp"]) if name != "none"]
+    if _otel_asked and not _env_bool("OTEL_SDK_DISABLED")
+    else []
+)
+
 # --- The project's own knobs (see project/conf.py for the defaults) ------------------------------------------
 def _rate(value):
     """A rate limit: ``N/s``, ``N/min`` or ``N/h``; ``off`` turns it off (``None``)."""
@@ -280,6 +299,8 @@ _UBI_FROM_ENVIRONMENT = {
     "GRPC_ADDRESS": str,
     "GRPC_THREADS": int,
     "GRPC_MAX_STREAMS_PER_PRINCIPAL": lambda value: None if value.strip().lower() == "off" else int(value),
+    "GRPC_DRAIN_SECONDS": float,
+    "HEALTH_CHECK_INTERVAL_SECONDS": float,
     "RATE_LIMIT_CLIENT": _rate,
     "RATE_LIMIT_USER": _rate,
     "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,
