@@ -8,6 +8,7 @@ and ``ALLOWED_HOSTS``. The project's own knobs and their defaults live in ``proj
 import os
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from project.paths import BASE_DIR, VAR_DIR
 from project.secrets import persistent_file, persistent_secret, rsa_private_key_pem
@@ -25,8 +26,12 @@ def _env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Production is told apart from the demo and development by UBI_ENV=production alone: it then generates no key and
+# assumes no host, and the start stops on what is missing (the "Production" block at the end).
+UBI_ENV = os.environ.get("UBI_ENV", "development").strip().lower()
+PRODUCTION = UBI_ENV == "production"
 DEBUG = _env_bool("DEBUG")
-SECRET_KEY = os.environ.get("SECRET_KEY") or persistent_secret(VAR_DIR / "secret_key")
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("" if PRODUCTION else persistent_secret(VAR_DIR / "secret_key"))
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -196,7 +201,7 @@ OAUTH2_PROVIDER = {
     # an organisation's identity provider for another. Other clients are unaffected.
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": os.environ.get("OIDC_RSA_PRIVATE_KEY")
-    or persistent_file(VAR_DIR / "oidc-rsa-key.pem", rsa_private_key_pem).decode(),
+    or ("" if PRODUCTION else persistent_file(VAR_DIR / "oidc-rsa-key.pem", rsa_private_key_pem).decode()),
 }
 
 # Access tokens are JWTs signed with this key (PEM, EC P-256). Without one, development generates and keeps one.
@@ -311,3 +316,41 @@ _UBI_FROM_ENVIRONMENT = {
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}
+
+
+# --- Production (docs/operations.md, "Production") ---------------------------------------------------------------
+# What every machine of a production deployment must be given, never made up on one: the variable, and what to set.
+PRODUCTION_REQUIRES = {
+    "SECRET_KEY": "a random string of 50 characters or more, the same on every machine "
+    "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')",
+    "JWT_PRIVATE_KEY": "the PEM of the EC P-256 key that signs access tokens, or JWT_PRIVATE_KEY_FILE naming a file "
+    "that holds it (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)",
+    "OIDC_RSA_PRIVATE_KEY": "the PEM of the RSA key that signs ID tokens (openssl genpkey -algorithm RSA "
+    "-pkeyopt rsa_keygen_bits:2048)",
+    "ALLOWED_HOSTS": "the host names the servers answer to, comma-separated (ubi.example.com)",
+    "OAUTH_ISSUER": "the public origin of the servers, the iss of every token (https://ubi.example.com)",
+}
+
+
+def _production_missing() -> list[str]:
+    missing = [name for name in ("SECRET_KEY", "OIDC_RSA_PRIVATE_KEY", "ALLOWED_HOSTS", "OAUTH_ISSUER")
+               if not os.environ.get(name, "").strip()]
+    if not JWT_PRIVATE_KEY and not (os.environ.get("JWT_PRIVATE_KEY_FILE") and os.path.isfile(JWT_PRIVATE_KEY_FILE)):
+        missing.insert(1, "JWT_PRIVATE_KEY")
+    return missing
+
+
+if UBI_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"UBI_ENV is {UBI_ENV!r}: set it to production, or development (the default).")
+if PRODUCTION and (_missing := _production_missing()):
+    raise ImproperlyConfigured(
+        "UBI_ENV=production, and the start stops for want of "
+        + "; ".join(f"{name}: set it to {PRODUCTION_REQUIRES[name]}" for name in _missing)
+        + ". See docs/operations.md, Production."
+    )
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("UBI_ENV=production with DEBUG on: unset DEBUG (debug pages show settings and code).")
+# Of manage.py check --deploy's warnings, two are by design (docs/operations.md, "TLS and the proxy"): redirecting
+# plain HTTP to HTTPS is the TLS proxy's job (W008), and HSTS preloading is a commitment only the owner of the domain
+# can make (W021).
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W021"]
