@@ -86,9 +86,9 @@ def serve(address: str, *, grace: float, **server_options) -> None:
     logger.info("gRPC server (pid %d) serving on %s, port %d", os.getpid(), address, port)
     wait_for_stop(stop_receiver)
     server_health.drain()
-    if ubi_settings.GRPC_DRAIN_SECONDS:
-        logger.info("gRPC server (pid %d) NOT_SERVING, taking calls %s seconds more", os.getpid(), ubi_settings.GRPC_DRAIN_SECONDS)
-        time.sleep(ubi_settings.GRPC_DRAIN_SECONDS)  # a deliberate delay: load balancers notice NOT_SERVING meanwhile
+    if drain := ubi_settings.GRPC_DRAIN_SECONDS:
+        logger.info("gRPC server (pid %d) NOT_SERVING, taking calls %s seconds more", os.getpid(), drain)
+        time.sleep(drain)  # a deliberate delay: load balancers notice NOT_SERVING meanwhile
     logger.info("gRPC server (pid %d) stopping; in-flight calls have %s seconds", os.getpid(), grace)
     server.stop(grace).wait()
 

@@ -44,7 +44,10 @@ def readiness(request) -> HttpResponse:
         503,
         title="Not ready.",
         detail=f"Failing: {', '.join(failures)}.",
-        headers={"Retry-After": str(ubi_settings.DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        headers={
+            "Retry-After": str(ubi_settings.DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS),
+            "Cache-Control": "no-store",
+        },
         extensions={"checks": failures},
     )
 

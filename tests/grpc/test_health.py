@@ -6,6 +6,7 @@ import time
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from grpc_api.interceptors import SERVICE_NAME
 from tests.support.grpc import free_port, wait_until_serving
 
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
@@ -47,10 +48,10 @@ def test_during_the_drain_period_check_answers_not_serving_while_calls_are_still
     server = server_process("--address", f"127.0.0.1:{port}", env={"GRPC_DRAIN_SECONDS": "120"})
     wait_until_serving(f"127.0.0.1:{port}")
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        assert health_check(channel) == health_check(channel, "user_behavior_insights.v1.UserBehaviorInsightsService") == SERVING
+        assert health_check(channel) == health_check(channel, SERVICE_NAME) == SERVING
         server.terminate()
         wait_for_status(channel, NOT_SERVING)
-        assert health_check(channel, "user_behavior_insights.v1.UserBehaviorInsightsService") == NOT_SERVING
+        assert health_check(channel, SERVICE_NAME) == NOT_SERVING
     server.kill()  # the drain period has shown what it is for
 
 

@@ -34,6 +34,14 @@ def wait_until(condition, what: str, seconds: float = 60):
     pytest.fail(f"{what}: not within {seconds} s")
 
 
+def readyz_503(http: str) -> dict | None:
+    answer = requests.get(f"{http}/readyz", timeout=30)
+    if answer.status_code == 503:
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        return answer.json()
+    return None
+
+
 def test_readiness_follows_the_database_out_and_back(cluster, deployment):  # noqa: F811
     http = f"http://{deployment.http}"
     with grpc.insecure_channel(deployment.grpc) as channel:
@@ -46,11 +54,7 @@ def test_readiness_follows_the_database_out_and_back(cluster, deployment):  # no
         assert grpc_status() == SERVING
         try:
             cluster.stop("immediate")
-            # A Response is falsy when not ok: the condition answers it inside a list.
-            (unready,) = wait_until(
-                lambda: [answer for answer in [requests.get(f"{http}/readyz", timeout=30)] if answer.status_code == 503],
-                "/readyz 503 with the database stopped",
-            )
+            unready = wait_until(lambda: readyz_503(http), "/readyz 503 with the database stopped")
             wait_until(lambda: grpc_status() == NOT_SERVING, "gRPC health NOT_SERVING with the database stopped")
             assert requests.get(f"{http}/healthz", timeout=10).status_code == 200
         finally:
@@ -58,6 +62,5 @@ def test_readiness_follows_the_database_out_and_back(cluster, deployment):  # no
         wait_until(lambda: requests.get(f"{http}/readyz", timeout=30).status_code == 200, "/readyz 200 once back")
         wait_until(lambda: grpc_status() == SERVING, "gRPC health SERVING once back")
 
-    assert unready.headers["Content-Type"] == "application/problem+json"
-    assert set(unready.json()["checks"]) == {"database"}, unready.json()
+    assert set(unready["checks"]) == {"database"}, unready
     assert deployment.process.poll() is None, "serve.sh kept serving"

@@ -34,7 +34,8 @@ def test_readyz_answers_ready_when_database_caches_and_migrations_answer(client)
 @pytest.mark.django_db
 def test_readyz_lists_a_cache_out_of_reach_and_says_nothing_of_where_it_is(client, settings):
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
-    settings.CACHES = {**settings.CACHES, "elsewhere": {"BACKEND": "runtime.cache.SharedPoolRedisCache", "LOCATION": nowhere}}
+    elsewhere = {"BACKEND": "runtime.cache.SharedPoolRedisCache", "LOCATION": nowhere}
+    settings.CACHES = {**settings.CACHES, "elsewhere": elsewhere}
     answer = client.get("/readyz", HTTP_HOST=PROBE_HOST)
     problem = assert_problem(answer, 503)
     assert problem["code"] == "unavailable"

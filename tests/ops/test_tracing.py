@@ -1,6 +1,7 @@
 """Tracing (``runtime/tracing.py``): off by default, with no instrumentation, tracer or exporter imported by a server
-with the standard ``OTEL_*`` variables, where a request to gunicorn gives spans for the Django request and its SQL,
-and a call to ``grpcserver`` a span for the gRPC call. Spans are read from the console exporter's output."""
+process; on with the standard ``OTEL_*`` variables, where a request to gunicorn gives spans for the Django request
+and its SQL, and a call to ``grpcserver`` a span for the gRPC call. Spans are read from the console exporter's
+output."""
 
 import json
 import os
@@ -22,7 +23,9 @@ from tests.support.servers import Gunicorn
 
 CONSOLE = {"OTEL_TRACES_EXPORTER": "console", "OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_SERVICE_NAME": "ubi-test"}
 # What could switch tracing on, taken out of the environment of a server that must not trace.
-OTEL_SWITCHES = ("OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+OTEL_SWITCHES = (
+    "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+)
 
 # What tracing imports, and nothing else does. (redis-py imports OpenTelemetry's metrics API and SDK by itself when they
 # are installed, at import only: each of its calls costs nothing until its own observability is switched on, which
@@ -71,7 +74,9 @@ def wait_for_spans(log: Path, wanted, seconds: float = 60) -> list[dict]:
 def started_gunicorn(tmp_path: Path, env: dict[str, str]) -> tuple[Gunicorn, Path]:
     report = tmp_path / "opentelemetry-modules.txt"
     config = tmp_path / "gunicorn.conf.py"
-    config.write_text(GUNICORN_CONFIG.format(config=str(PROJECT / "gunicorn.conf.py"), report=str(report), tracing=TRACING_MODULES))
+    config.write_text(
+        GUNICORN_CONFIG.format(config=str(PROJECT / "gunicorn.conf.py"), report=str(report), tracing=TRACING_MODULES)
+    )
     server = Gunicorn(tmp_path, config=config, env=env)
     server.wait_until_serving()
     return server, report
@@ -101,10 +106,13 @@ def test_with_otel_variables_a_request_is_traced_with_its_sql(transactional_db, 
         assert requests.get(f"{server.url}/.well-known/jwks.json", timeout=30).status_code == 200
         wanted = [
             lambda span: span["name"] == "GET .well-known/jwks.json" and span["kind"] == "SpanKind.SERVER",
-            lambda span: span["name"] == "GET" and span["attributes"].get("http.target", span["attributes"].get("url.path")) == "/readyz",
+            lambda span: span["name"] == "GET" and "/readyz" in str(span["attributes"]),
         ]
         if connection.vendor == "postgresql":  # psycopg's instrumentation: SQLite is not traced
-            wanted.append(lambda span: span["attributes"].get("db.system") == "postgresql" and "SELECT 1" in str(span["attributes"]))
+            wanted.append(
+                lambda span: span["attributes"].get("db.system") == "postgresql"
+                and "SELECT 1" in str(span["attributes"])
+            )
         printed = wait_for_spans(server.log, wanted)
     finally:
         server.stop()
@@ -130,7 +138,9 @@ def test_with_otel_variables_a_grpc_call_is_traced(transactional_db, tmp_path, u
         wait_until_serving(address, timeout=60)
         with grpc.insecure_channel(address) as channel:
             health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
-        wait_for_spans(log, [lambda span: span["name"] == "/grpc.health.v1.Health/Check" and span["kind"] == "SpanKind.SERVER"])
+        wait_for_spans(
+            log, [lambda span: span["name"] == "/grpc.health.v1.Health/Check" and span["kind"] == "SpanKind.SERVER"]
+        )
     finally:
         process.terminate()
         process.wait(60)
