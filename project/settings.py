@@ -192,6 +192,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    # An access token only in the Authorization header, at django-oauth-toolkit's endpoints (userinfo) as at the API's.
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     # RFC 9207: authorization responses name their issuer, so a client talking to several servers can tell which one
     # answered (mix-up attacks, RFC 9700 §4.4). django-oauth-toolkit adds it to the code's redirect, the authorization
     # endpoint (oauth.views.AuthorizeView) to the access_denied one; both from OIDC_ISS_ENDPOINT, our OAUTH_ISSUER.
@@ -350,7 +352,9 @@ if PRODUCTION and (_missing := _production_missing()):
     )
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("UBI_ENV=production with DEBUG on: unset DEBUG (debug pages show settings and code).")
-# Of manage.py check --deploy's warnings, two are by design (docs/operations.md, "TLS and the proxy"): redirecting
-# plain HTTP to HTTPS is the TLS proxy's job (W008), and HSTS preloading is a commitment only the owner of the domain
-# can make (W021).
-SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W021"]
+# Of manage.py check --deploy's warnings, four are by design (docs/operations.md, "Production"): redirecting plain HTTP
+# to HTTPS is the TLS proxy's job (security.W008); HSTS preloading is a commitment only the owner of the domain can
+# make (security.W021); the password grant is refused unless a client is given it, for scripts and service accounts
+# (oauth2_provider.W002); http:// redirect URIs are accepted only for this machine, a native app's loopback callback
+# (RFC 8252; oauth2_provider.W008).
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W021", "oauth2_provider.W002", "oauth2_provider.W008"]
