@@ -15,8 +15,8 @@ from tests.support.paths import PROJECT
 
 # Set by the test for each run, from nothing: the rest of this process's environment is kept.
 CONFIGURATION = (
-    "UBI_ENV", "DEBUG", "SECRET_KEY", "JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "OIDC_RSA_PRIVATE_KEY", "ALLOWED_HOSTS",
-    "OAUTH_ISSUER", "CSRF_TRUSTED_ORIGINS", "SECURE_COOKIES", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "VAR_DIR",
+    "UBI_ENV", "DEBUG", "SECRET_KEY", "JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY_FILE", "OIDC_RSA_PRIVATE_KEY",
+    "ALLOWED_HOSTS", "OAUTH_ISSUER", "CSRF_TRUSTED_ORIGINS", "SECURE_COOKIES", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "VAR_DIR",
 )
 REQUIRED = ("SECRET_KEY", "JWT_PRIVATE_KEY", "OIDC_RSA_PRIVATE_KEY", "ALLOWED_HOSTS", "OAUTH_ISSUER")
 
@@ -69,7 +69,8 @@ def test_a_signing_key_file_is_a_signing_key(production, tmp_path):
     key_file = tmp_path / "keys" / "jwt.pem"
     key_file.parent.mkdir()
     key_file.write_bytes(ec_private_key_pem())
-    environment = {**{k: v for k, v in production.items() if k != "JWT_PRIVATE_KEY"}, "JWT_PRIVATE_KEY_FILE": str(key_file)}
+    environment = {name: value for name, value in production.items() if name != "JWT_PRIVATE_KEY"}
+    environment["JWT_PRIVATE_KEY_FILE"] = str(key_file)
     assert manage("check", environment=environment, var_dir=tmp_path / "var").returncode == 0
     key_file.unlink()  # named, but not there: production makes none
     done = manage("check", environment=environment, var_dir=tmp_path / "var")
