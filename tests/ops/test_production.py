@@ -4,6 +4,7 @@ allowed hosts or the issuer stops with a message naming what to set, generating 
 is ``test_start_script.py``'s."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ def production() -> dict[str, str]:
     """The production settings docs/operations.md documents (keys made here), beside this run's database and Redis."""
     return {
         "UBI_ENV": "production",
-        "SECRET_KEY": "k" * 10 + os.urandom(40).hex(),
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "JWT_PRIVATE_KEY": ec_private_key_pem().decode(),
         "OIDC_RSA_PRIVATE_KEY": rsa_private_key_pem().decode(),
         "ALLOWED_HOSTS": "ubi.example.com",
