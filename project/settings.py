@@ -1,8 +1,9 @@
 """Django settings: the one place that reads the environment (with ``project/paths.py``, shared with gunicorn).
 
 Every knob has a default that runs on a fresh machine with nothing else installed (SQLite, in-process cache,
-keys generated into ``var/``). Production sets ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``JWT_PRIVATE_KEY``
-and ``ALLOWED_HOSTS``. The project's own knobs and their defaults live in ``project/conf.py``.
+keys generated into ``var/``). Production sets ``UBI_ENV=production``, ``DATABASE_URL``, ``REDIS_URL`` and what
+``PRODUCTION_REQUIRES`` lists, without which it does not start. The project's own knobs and their defaults live in
+``project/conf.py``.
 """
 
 import os
@@ -335,11 +336,9 @@ PRODUCTION_REQUIRES = {
 
 
 def _production_missing() -> list[str]:
-    missing = [name for name in ("SECRET_KEY", "OIDC_RSA_PRIVATE_KEY", "ALLOWED_HOSTS", "OAUTH_ISSUER")
-               if not os.environ.get(name, "").strip()]
-    if not JWT_PRIVATE_KEY and not (os.environ.get("JWT_PRIVATE_KEY_FILE") and os.path.isfile(JWT_PRIVATE_KEY_FILE)):
-        missing.insert(1, "JWT_PRIVATE_KEY")
-    return missing
+    given = {name: bool(os.environ.get(name, "").strip()) for name in PRODUCTION_REQUIRES}
+    given["JWT_PRIVATE_KEY"] |= bool(os.environ.get("JWT_PRIVATE_KEY_FILE")) and os.path.isfile(JWT_PRIVATE_KEY_FILE)
+    return [name for name, is_given in given.items() if not is_given]
 
 
 if UBI_ENV not in {"development", "production"}:
