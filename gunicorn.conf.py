@@ -5,6 +5,7 @@ Threads let one worker overlap database round trips; processes (two per core by 
 
 import multiprocessing
 import os
+import signal
 
 from project.paths import VAR_DIR
 
@@ -23,8 +24,22 @@ errorlog = "-"
 control_socket = str(VAR_DIR / "gunicorn.ctl")
 
 
+# --- Health and tracing (docs/operations.md, "Health", "Tracing") -------------------------------------------------
+def post_fork(server, worker):
+    # In the worker, before it loads the application: tracing, when the OTEL_* variables ask for it, instruments
+    # Django's middleware as it is loaded.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    from runtime.tracing import configure_tracing
+
+    configure_tracing()
+
+
 def post_worker_init(worker):
     # The application is loaded in each worker (no preload): settle it there, before its first request.
+    from runtime.health import drain_on
     from runtime.warmup import settle
 
     settle()
+    # SIGTERM (the master's, passing on a stop) makes /readyz answer 503 for whatever the worker still serves while
+    # it drains, then stops the worker as gunicorn does. gunicorn has no hook for it: worker_int is SIGINT/SIGQUIT's.
+    drain_on(signal.SIGTERM)

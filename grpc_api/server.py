@@ -7,18 +7,21 @@ SIGINT; ``serve_processes`` runs several on one port (``SO_REUSEPORT``), which `
 import logging
 import multiprocessing
 import os
+import time
 from concurrent import futures
 
 import grpc
 from django.db import connections
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
+from grpc_api.health import ServerHealth
 from grpc_api.interceptors import SERVICE_NAME, server_interceptors
 from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
 from grpc_api.shutdown import receive_stop_signals, wait_for_stop
 from project.conf import ubi_settings
+from runtime.tracing import configure_tracing
 from runtime.warmup import settle
 
 logger = logging.getLogger(__name__)
@@ -37,13 +40,15 @@ def create_server(
     certificate_chain: bytes | None = None,
     private_key: bytes | None = None,
     reuse_port: bool = False,
+    server_health: ServerHealth | None = None,
 ) -> tuple[grpc.Server, int]:
     """A server bound to ``address``, not started yet, and the port it bound (``HOST:0`` picks a free one).
 
     TLS when ``certificate_chain`` and ``private_key`` (PEM) are given. ``reuse_port`` lets other processes bind
     the same port; off, a port already in use is an error instead of a silent share. The request limits in
     ``settings.UBI`` that grpc enforces itself (``RECEIVE_LIMIT_FACTOR``) and the streams a principal may hold
-    (``grpc_api.streams.StreamSlots``) are read here, once.
+    (``grpc_api.streams.StreamSlots``) are read here, once. The health service is ``server_health``'s, or one that
+    always says ``SERVING``.
     """
     threads = threads or ubi_settings.GRPC_THREADS
     server = grpc.server(
@@ -57,10 +62,7 @@ def create_server(
     user_behavior_insights_service_pb2_grpc.add_UserBehaviorInsightsServiceServicer_to_server(
         UserBehaviorInsightsService.as_servicer(), server
     )
-    health_servicer = health.HealthServicer()
-    for service in ("", SERVICE_NAME):  # "": the server as a whole
-        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_pb2_grpc.add_HealthServicer_to_server((server_health or ServerHealth()).servicer, server)
     enable_server_reflection((SERVICE_NAME, HEALTH_SERVICE_NAME), server)
     if certificate_chain and private_key:
         credentials = grpc.ssl_server_credentials([(private_key, certificate_chain)])
@@ -71,13 +73,22 @@ def create_server(
 
 
 def serve(address: str, *, grace: float, **server_options) -> None:
-    """Serve until SIGTERM or SIGINT, then refuse new calls and give those in flight ``grace`` seconds to finish."""
+    """Serve until SIGTERM or SIGINT; then say ``NOT_SERVING``, take calls ``GRPC_DRAIN_SECONDS`` longer, refuse new
+    ones and give those in flight ``grace`` seconds to finish. Health follows readiness meanwhile (``ServerHealth``).
+    """
     stop_receiver = receive_stop_signals()
-    server, port = create_server(address, **server_options)
+    configure_tracing()  # before the server is made: its instrumentation wraps grpc.server
+    server_health = ServerHealth()
+    server, port = create_server(address, server_health=server_health, **server_options)
     settle()
+    server_health.watch_readiness(ubi_settings.HEALTH_CHECK_INTERVAL_SECONDS)
     server.start()
     logger.info("gRPC server (pid %d) serving on %s, port %d", os.getpid(), address, port)
     wait_for_stop(stop_receiver)
+    server_health.drain()
+    if drain := ubi_settings.GRPC_DRAIN_SECONDS:
+        logger.info("gRPC server (pid %d) NOT_SERVING, taking calls %s seconds more", os.getpid(), drain)
+        time.sleep(drain)  # a deliberate delay: load balancers notice NOT_SERVING meanwhile
     logger.info("gRPC server (pid %d) stopping; in-flight calls have %s seconds", os.getpid(), grace)
     server.stop(grace).wait()
 

@@ -26,6 +26,12 @@ DEFAULTS = {
     "GRPC_ADDRESS": "127.0.0.1:50051",
     "GRPC_THREADS": 4,
     "GRPC_GRACE_SECONDS": 10,
+    # Health (docs/operations.md, "Health"). A stopping gRPC server says NOT_SERVING at once, then keeps taking calls
+    # this long before it refuses new ones, for load balancers that probe it to stop sending first (0: refuse at
+    # once). Each server process checks its readiness (database, caches, migrations) this often for its health
+    # service.
+    "GRPC_DRAIN_SECONDS": 0.0,
+    "HEALTH_CHECK_INTERVAL_SECONDS": 5.0,
     # A TrackEvents stream holds a thread until its last message (grpc_api/streams.py): it ends DEADLINE_EXCEEDED
     # after this long without a message, or this long after its start. Each principal holds at most this many
     # streams of a process at once, and never all of its threads (RESOURCE_EXHAUSTED past it); None: no limit.

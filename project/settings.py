@@ -1,13 +1,15 @@
 """Django settings: the one place that reads the environment (with ``project/paths.py``, shared with gunicorn).
 
 Every knob has a default that runs on a fresh machine with nothing else installed (SQLite, in-process cache,
-keys generated into ``var/``). Production sets ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``JWT_PRIVATE_KEY``
-and ``ALLOWED_HOSTS``. The project's own knobs and their defaults live in ``project/conf.py``.
+keys generated into ``var/``). Production sets ``UBI_ENV=production``, ``DATABASE_URL``, ``REDIS_URL`` and what
+``PRODUCTION_REQUIRES`` lists, without which it does not start. The project's own knobs and their defaults live in
+``project/conf.py``.
 """
 
 import os
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from project.paths import BASE_DIR, VAR_DIR
 from project.secrets import persistent_file, persistent_secret, rsa_private_key_pem
@@ -25,8 +27,12 @@ def _env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Production is told apart from the demo and development by UBI_ENV=production alone: it then generates no key and
+# assumes no host, and the start stops on what is missing (the "Production" block at the end).
+UBI_ENV = os.environ.get("UBI_ENV", "development").strip().lower()
+PRODUCTION = UBI_ENV == "production"
 DEBUG = _env_bool("DEBUG")
-SECRET_KEY = os.environ.get("SECRET_KEY") or persistent_secret(VAR_DIR / "secret_key")
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("" if PRODUCTION else persistent_secret(VAR_DIR / "secret_key"))
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -54,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it sees each response last and frees the request's objects without the cyclic collector.
     "runtime.request_cycles.RequestCyclesMiddleware",
+    # /healthz and /readyz, answered before anything else runs (rest_api/probes.py says why).
+    "rest_api.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -186,6 +194,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    # An access token only in the Authorization header, at django-oauth-toolkit's endpoints (userinfo) as at the API's.
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     # RFC 9207: authorization responses name their issuer, so a client talking to several servers can tell which one
     # answered (mix-up attacks, RFC 9700 §4.4). django-oauth-toolkit adds it to the code's redirect, the authorization
     # endpoint (oauth.views.AuthorizeView) to the access_denied one; both from OIDC_ISS_ENDPOINT, our OAUTH_ISSUER.
@@ -195,7 +205,7 @@ OAUTH2_PROVIDER = {
     # an organisation's identity provider for another. Other clients are unaffected.
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": os.environ.get("OIDC_RSA_PRIVATE_KEY")
-    or persistent_file(VAR_DIR / "oidc-rsa-key.pem", rsa_private_key_pem).decode(),
+    or ("" if PRODUCTION else persistent_file(VAR_DIR / "oidc-rsa-key.pem", rsa_private_key_pem).decode()),
 }
 
 # Access tokens are JWTs signed with this key (PEM, EC P-256). Without one, development generates and keeps one.
@@ -270,6 +280,23 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
+# --- Tracing (runtime/tracing.py) ---------------------------------------------------------------------------
+# OpenTelemetry, by its standard variables: off unless OTEL_TRACES_EXPORTER names exporters, an OTLP endpoint is
+# given, or OTEL_SDK_DISABLED says false outright; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none keep it off.
+# The exporters the spans go to (OTEL_TRACES_EXPORTER, comma-separated; OTLP when only an endpoint is given).
+_otel_exporters = _env_list("OTEL_TRACES_EXPORTER", "")
+_otel_asked = bool(
+    _otel_exporters
+    or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    or os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "false"
+)
+TRACING_EXPORTERS = (
+    [name for name in (_otel_exporters or ["otlp"]) if name != "none"]
+    if _otel_asked and not _env_bool("OTEL_SDK_DISABLED")
+    else []
+)
+
 # --- The project's own knobs (see project/conf.py for the defaults) ------------------------------------------
 def _rate(value):
     """A rate limit: ``N/s``, ``N/min`` or ``N/h``; ``off`` turns it off (``None``)."""
@@ -281,6 +308,8 @@ _UBI_FROM_ENVIRONMENT = {
     "GRPC_ADDRESS": str,
     "GRPC_THREADS": int,
     "GRPC_MAX_STREAMS_PER_PRINCIPAL": lambda value: None if value.strip().lower() == "off" else int(value),
+    "GRPC_DRAIN_SECONDS": float,
+    "HEALTH_CHECK_INTERVAL_SECONDS": float,
     "RATE_LIMIT_CLIENT": _rate,
     "RATE_LIMIT_USER": _rate,
     "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,
@@ -294,3 +323,41 @@ _UBI_FROM_ENVIRONMENT = {
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}
+
+
+# --- Production (docs/operations.md, "Production") ---------------------------------------------------------------
+# What every machine of a production deployment must be given, never made up on one: the variable, and what to set.
+PRODUCTION_REQUIRES = {
+    "SECRET_KEY": "a random string of 50 characters or more, the same on every machine "
+    "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')",
+    "JWT_PRIVATE_KEY": "the PEM of the EC P-256 key that signs access tokens, or JWT_PRIVATE_KEY_FILE naming a file "
+    "that holds it (openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256)",
+    "OIDC_RSA_PRIVATE_KEY": "the PEM of the RSA key that signs ID tokens (openssl genpkey -algorithm RSA "
+    "-pkeyopt rsa_keygen_bits:2048)",
+    "ALLOWED_HOSTS": "the host names the servers answer to, comma-separated (ubi.example.com)",
+    "OAUTH_ISSUER": "the public origin of the servers, the iss of every token (https://ubi.example.com)",
+}
+
+
+def _production_missing() -> list[str]:
+    given = {name: bool(os.environ.get(name, "").strip()) for name in PRODUCTION_REQUIRES}
+    given["JWT_PRIVATE_KEY"] |= bool(os.environ.get("JWT_PRIVATE_KEY_FILE")) and os.path.isfile(JWT_PRIVATE_KEY_FILE)
+    return [name for name, is_given in given.items() if not is_given]
+
+
+if UBI_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"UBI_ENV is {UBI_ENV!r}: set it to production, or development (the default).")
+if PRODUCTION and (_missing := _production_missing()):
+    raise ImproperlyConfigured(
+        "UBI_ENV=production, and the start stops for want of "
+        + "; ".join(f"{name}: set it to {PRODUCTION_REQUIRES[name]}" for name in _missing)
+        + ". See docs/operations.md, Production."
+    )
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("UBI_ENV=production with DEBUG on: unset DEBUG (debug pages show settings and code).")
+# Of manage.py check --deploy's warnings, four are by design (docs/operations.md, "Production"): redirecting plain HTTP
+# to HTTPS is the TLS proxy's job (security.W008); HSTS preloading is a commitment only the owner of the domain can
+# make (security.W021); the password grant is refused unless a client is given it, for scripts and service accounts
+# (oauth2_provider.W002); http:// redirect URIs are accepted only for this machine, a native app's loopback callback
+# (RFC 8252; oauth2_provider.W008).
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W021", "oauth2_provider.W002", "oauth2_provider.W008"]

@@ -65,9 +65,10 @@ def http_status(exc: errors.DomainError) -> int:
 
 
 def problem_response(
-    request, status, *, code=None, title=None, detail=None, errors=None, headers=None
+    request, status, *, code=None, title=None, detail=None, errors=None, headers=None, extensions=None
 ) -> HttpResponse:
-    """The problem details of ``status`` for ``request``; ``instance`` is its path."""
+    """The problem details of ``status`` for ``request``; ``instance`` is its path. ``extensions``: more members
+    (RFC 9457 §3.2), after the standard ones."""
     type_, default_title = STATUS_TYPES.get(status, ("about:blank", "Error."))
     body = {"type": type_, "title": title or default_title, "status": status}
     if detail and detail != body["title"]:
@@ -76,6 +77,7 @@ def problem_response(
     body["code"] = code or STATUS_CODES.get(status, "error")
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions or {})
     response = HttpResponse(orjson.dumps(body), status=status, content_type=CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value

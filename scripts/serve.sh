@@ -2,9 +2,15 @@
 # Serve HTTP (gunicorn, gunicorn.conf.py) and gRPC (manage.py grpcserver) until stopped; SIGTERM drains both.
 #   HTTP_ADDRESS, WEB_CONCURRENCY (default 2 per core), WEB_THREADS (4)
 #   GRPC_ADDRESS, GRPC_PROCESSES (default 1 per core)
-# Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, ALLOWED_HOSTS first (docs/operations.md).
+# Production sets UBI_ENV=production, DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, OIDC_RSA_PRIVATE_KEY,
+# ALLOWED_HOSTS and OAUTH_ISSUER first (docs/operations.md, "Production").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${UBI_ENV:-}" = production ]; then
+  # Once, before either server starts: a setting that is missing stops the start here, with one message naming it.
+  .venv/bin/python manage.py check --deploy --fail-level ERROR
+fi
 
 GRPC_ADDRESS="${GRPC_ADDRESS:-127.0.0.1:50051}"
 GRPC_PROCESSES="${GRPC_PROCESSES:-$(nproc)}"
