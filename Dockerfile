@@ -25,6 +25,7 @@ COPY oauth oauth
 COPY insights insights
 COPY analytics analytics
 COPY rest_api rest_api
+COPY collector collector
 COPY grpc_api grpc_api
 # Production by default (a missing secret stops the start), listening on every interface of the container.
 ENV UBI_ENV=production \
