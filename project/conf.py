@@ -76,6 +76,11 @@ DEFAULTS = {
     # default is 20), and the most rows of a query table (limit, default 20).
     "ANALYTICS_MAX_RANK": 100,
     "ANALYTICS_MAX_QUERY_ROWS": 100,
+    # Data lifecycle (docs/data-lifecycle.md): the retention period, in days, of an organisation that has none of
+    # its own (0: keep forever), and how many rows one statement of retention, erasure or offboarding deletes, so
+    # that no transaction holds millions of rows.
+    "RETENTION_DAYS_DEFAULT": 0,
+    "LIFECYCLE_BATCH_SIZE": 10_000,
 }
 
 

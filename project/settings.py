@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "oauth",
     "insights",
     "analytics",
+    "lifecycle",
     "rest_api",
     "grpc_api",
 ]

@@ -3,13 +3,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from rest_api import analytics_views, judgment_views, views
+from rest_api import analytics_views, judgment_views, subject_views, views
 
 app_name = "rest_api"
 urlpatterns = [
     path("ubi/queries", views.QueriesView.as_view(), name="queries"),
     path("ubi/queries/<str:query_id>", views.QueryView.as_view(), name="query"),
     path("ubi/events", views.EventsView.as_view(), name="events"),
+    path("ubi/subjects/<str:kind>/<path:value>", subject_views.SubjectView.as_view(), name="subject"),
     path("me", views.MeView.as_view(), name="me"),
     path("analytics/summary", analytics_views.SummaryView.as_view(), name="analytics-summary"),
     path("analytics/ctr-by-rank", analytics_views.CtrByRankView.as_view(), name="analytics-ctr-by-rank"),
