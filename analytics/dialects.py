@@ -7,8 +7,13 @@ an object id is read as text, whatever JSON scalar it was sent as.
 """
 
 import contextlib
+import json
+from datetime import datetime
 
 from django.db import connection, transaction
+
+# The UTC buckets the rollups use: the strftime format that truncates a SQLite timestamp to one.
+_SQLITE_BUCKETS = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00"}
 
 def vendor() -> str:
     return connection.vendor
@@ -83,6 +88,23 @@ def array_elements(column: str, alias: str) -> tuple[str, str, str]:
         f"CAST({alias}.value AS TEXT)",
         f"({alias}.key + 1)",
     )
+
+
+def truncated(column: str, unit: str) -> str:
+    """The start of the UTC ``unit`` (``hour`` or ``day``) holding the timestamp ``column``, a timestamp again."""
+    if vendor() == "postgresql":
+        # Django's connections to PostgreSQL run in UTC, which date_trunc of a timestamptz follows.
+        return f"date_trunc('{unit}', {column})"
+    return f"strftime('{_SQLITE_BUCKETS[unit]}', {column})"
+
+
+def one_of(expression: str, moments: list[datetime]) -> tuple[str, list]:
+    """A condition: the SQL timestamp ``expression`` is one of ``moments``, with its one parameter (an array, or
+    JSON text on SQLite), however many moments there are."""
+    if vendor() == "postgresql":
+        return f"{expression} = ANY(%s)", [list(moments)]
+    values = [connection.ops.adapt_datetimefield_value(moment) for moment in moments]
+    return f"{expression} IN (SELECT value FROM json_each(%s))", [json.dumps(values)]
 
 
 def _pg_value(column: str, path: tuple[str, ...]) -> str:

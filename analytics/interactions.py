@@ -31,6 +31,13 @@ CLICK = "click"
 CHUNK_SIZE = 2000
 
 
+class Buckets(NamedTuple):
+    """UTC hours or days (``unit``), by their starts."""
+
+    unit: str
+    starts: list
+
+
 class RankCount(NamedTuple):
     rank: int
     impressions: int
@@ -65,38 +72,64 @@ class SearchResult(NamedTuple):
     clicked: bool
 
 
+# The keys of the pair counts: a (user query, object id) at a rank.
+PAIR_KEYS = {"user_query": "user_query", "object_id": "object_id", "rank": "rank"}
+
+
 def rank_counts(scope: Scope, *, max_rank: int) -> list[RankCount]:
     """Impressions and clicks at each rank from 1 to ``max_rank``, ranks with neither included as zeros."""
-    sql, params = interactions_sql(scope, max_rank=max_rank, user_queries=False)
-    counted = (
-        f"SELECT rank, {_count_of(IMPRESSION)}, {_count_of(CLICK)} FROM ({sql}) AS interactions GROUP BY rank"
-    )
-    with dialects.aggregate_cursor() as cursor:
-        cursor.execute(counted, params)
-        found = {rank: RankCount(rank, impressions, clicks) for rank, impressions, clicks in cursor.fetchall()}
-    return [found.get(rank, RankCount(rank, 0, 0)) for rank in range(1, max_rank + 1)]
+    return rank_totals(counts_sql(scope, max_rank=max_rank, keys={"rank": "rank"}, user_queries=False),
+                       max_rank=max_rank)
 
 
 def pair_rank_counts(scope: Scope, *, max_rank: int) -> Iterator[PairRankCount]:
     """Impressions and clicks of each (user query, object id, rank), ordered by user query, object id and rank."""
-    sql, params = interactions_sql(scope, max_rank=max_rank)
-    counted = (
-        f"SELECT user_query, object_id, rank, {_count_of(IMPRESSION)}, {_count_of(CLICK)} "
-        f"FROM ({sql}) AS interactions WHERE user_query IS NOT NULL "
-        "GROUP BY user_query, object_id, rank ORDER BY user_query, object_id, rank"
-    )
-    for row in _streamed(counted, params):
-        yield PairRankCount(*row)
+    return pair_rank_totals(counts_sql(scope, max_rank=max_rank, keys=PAIR_KEYS))
 
 
 def ranked_pair_counts(scope: Scope, *, max_rank: int) -> Iterator[RankedPairCount]:
     """``pair_rank_counts``, each row carrying its rank's totals as ``rank_counts`` gives them (interactions without
     a user query included): both in one pass over the events, for a model that needs both."""
-    sql, params = interactions_sql(scope, max_rank=max_rank)
-    pairs = (
-        f"SELECT user_query, object_id, rank, {_count_of(IMPRESSION)} AS impressions, {_count_of(CLICK)} AS clicks "
-        f"FROM ({sql}) AS interactions GROUP BY user_query, object_id, rank"
+    return ranked_pair_totals(counts_sql(scope, max_rank=max_rank, keys=PAIR_KEYS))
+
+
+def counts_sql(
+    scope: Scope, *, max_rank: int, keys: dict[str, str], user_queries: bool = True, buckets: Buckets | None = None
+) -> tuple[str, list]:
+    """A SELECT of the impressions and clicks of ``interactions_sql``'s rows grouped by ``keys`` (column name:
+    SQL expression over those rows), as rows ``(*keys, impressions, clicks)``, and its parameters."""
+    sql, params = interactions_sql(scope, max_rank=max_rank, user_queries=user_queries, buckets=buckets)
+    columns = ", ".join(f"{expression} AS {name}" for name, expression in keys.items())
+    grouped = ", ".join(keys.values())
+    counted = (
+        f"SELECT {columns}, {_count_of(IMPRESSION)} AS impressions, {_count_of(CLICK)} AS clicks "
+        f"FROM ({sql}) AS interactions GROUP BY {grouped}"
     )
+    return counted, params
+
+
+def rank_totals(counts: tuple[str, list], *, max_rank: int) -> list[RankCount]:
+    """``rank_counts`` of a SELECT of rows ``(rank, impressions, clicks)`` with ranks up to ``max_rank``, summed by
+    rank."""
+    sql, params = counts
+    totals = f"SELECT rank, SUM(impressions), SUM(clicks) FROM ({sql}) AS counts GROUP BY rank"
+    with dialects.aggregate_cursor() as cursor:
+        cursor.execute(totals, params)
+        found = {rank: RankCount(rank, int(shown), int(clicked)) for rank, shown, clicked in cursor.fetchall()}
+    return [found.get(rank, RankCount(rank, 0, 0)) for rank in range(1, max_rank + 1)]
+
+
+def pair_rank_totals(counts: tuple[str, list]) -> Iterator[PairRankCount]:
+    """``pair_rank_counts`` of a SELECT of rows ``(user_query, object_id, rank, impressions, clicks)``."""
+    sql, params = _pair_sums(counts)
+    ordered = f"SELECT * FROM ({sql}) AS pairs WHERE user_query IS NOT NULL ORDER BY user_query, object_id, rank"
+    for user_query, object_id, rank, impressions, clicks in _streamed(ordered, params):
+        yield PairRankCount(user_query, object_id, rank, int(impressions), int(clicks))
+
+
+def ranked_pair_totals(counts: tuple[str, list]) -> Iterator[RankedPairCount]:
+    """``ranked_pair_counts`` of a SELECT of rows ``(user_query, object_id, rank, impressions, clicks)``."""
+    pairs, params = _pair_sums(counts)
     # The window sums run over every group, those without a user query too, before the outer WHERE drops them.
     ranked = (
         "SELECT user_query, object_id, rank, impressions, clicks, "
@@ -111,6 +144,15 @@ def ranked_pair_counts(scope: Scope, *, max_rank: int) -> Iterator[RankedPairCou
         yield RankedPairCount(
             user_query, object_id, rank, int(impressions), int(clicks), int(rank_impressions), int(rank_clicks)
         )
+
+
+def _pair_sums(counts: tuple[str, list]) -> tuple[str, list]:
+    sql, params = counts
+    return (
+        "SELECT user_query, object_id, rank, SUM(impressions) AS impressions, SUM(clicks) AS clicks "
+        f"FROM ({sql}) AS counts GROUP BY user_query, object_id, rank",
+        params,
+    )
 
 
 def search_results(scope: Scope, *, max_rank: int) -> Iterator[SearchResult]:
@@ -133,23 +175,27 @@ def search_results(scope: Scope, *, max_rank: int) -> Iterator[SearchResult]:
         yield SearchResult(search_id, user_query, object_id, rank, bool(clicked))
 
 
-def interactions_sql(scope: Scope, *, max_rank: int, user_queries: bool = True) -> tuple[str, list]:
+def interactions_sql(
+    scope: Scope, *, max_rank: int, user_queries: bool = True, buckets: Buckets | None = None
+) -> tuple[str, list]:
     """A SELECT of every impression and click of ``scope`` with a rank from 1 to ``max_rank``, as rows
-    ``(kind, search_id, user_query, object_id, rank)`` (``kind`` is ``'impression'`` or ``'click'``), and its
-    parameters: the one definition the counts above, and the metrics, build on. Without ``user_queries``, an
-    event's ``user_query`` is NULL, which spares a join for the counts that do not need it."""
+    ``(kind, search_id, user_query, object_id, rank, application, timestamp)`` (``kind`` is ``'impression'`` or
+    ``'click'``; the application and timestamp the scope bounds the row by), and its parameters: the one definition
+    the counts above, the metrics and the rollups (``analytics.rollups``) build on. Without ``user_queries``, an
+    event's ``user_query`` is NULL, which spares a join for the counts that do not need it. With ``buckets``, only
+    the rows whose timestamp falls in one of those buckets."""
     actions = action_names(scope.organization_id)
     organization = organization_parameter(scope.organization_id)
-    shown, shown_params = _events_sql(IMPRESSION, actions.impression, scope, organization, user_queries)
-    hits, hit_params = _hit_ids_sql(actions.impression, scope, organization)
-    clicked, click_params = _events_sql(CLICK, actions.click, scope, organization, user_queries)
+    shown, shown_params = _events_sql(IMPRESSION, actions.impression, scope, buckets, organization, user_queries)
+    hits, hit_params = _hit_ids_sql(actions.impression, scope, buckets, organization)
+    clicked, click_params = _events_sql(CLICK, actions.click, scope, buckets, organization, user_queries)
     branches = " UNION ALL ".join(
         f"SELECT * FROM {dialects.evaluated_once(branch, name)}"
         for branch, name in ((shown, "shown"), (hits, "hits"), (clicked, "clicked"))
     )
     sql = (
-        f"SELECT kind, search_id, user_query, object_id, CAST(rank AS INTEGER) AS rank FROM ({branches}) AS found "
-        f"WHERE object_id IS NOT NULL AND {is_rank('rank', '%s')}"
+        "SELECT kind, search_id, user_query, object_id, CAST(rank AS INTEGER) AS rank, application, timestamp "
+        f"FROM ({branches}) AS found WHERE object_id IS NOT NULL AND {is_rank('rank', '%s')}"
     )
     return sql, [*shown_params, *hit_params, *click_params, max_rank]
 
@@ -181,8 +227,19 @@ def scope_conditions(alias: str, scope: Scope) -> tuple[str, list]:
     return "".join(conditions), params
 
 
-def _events_sql(kind: str, action: str, scope: Scope, organization, user_queries: bool) -> tuple[str, list]:
-    conditions, params = scope_conditions("e", scope)
+def bucket_conditions(alias: str, scope: Scope, buckets: Buckets | None) -> tuple[str, list]:
+    """``scope_conditions``, and with ``buckets`` the condition that the row's timestamp is in one of them."""
+    conditions, params = scope_conditions(alias, scope)
+    if buckets is None:
+        return conditions, params
+    within, within_params = dialects.one_of(dialects.truncated(f"{alias}.timestamp", buckets.unit), buckets.starts)
+    return f"{conditions} AND {within}", [*params, *within_params]
+
+
+def _events_sql(
+    kind: str, action: str, scope: Scope, buckets: Buckets | None, organization, user_queries: bool
+) -> tuple[str, list]:
+    conditions, params = bucket_conditions("e", scope, buckets)
     if user_queries:
         user_query = "COALESCE(e.user_query, q.user_query)"
         joined = (
@@ -194,19 +251,20 @@ def _events_sql(kind: str, action: str, scope: Scope, organization, user_queries
     sql = (
         f"SELECT '{kind}' AS kind, e.query_id AS search_id, {user_query} AS user_query, "
         f"{dialects.json_text('e.event_attributes', 'object', 'object_id')} AS object_id, "
-        f"{dialects.json_number('e.event_attributes', 'position', 'ordinal')} AS rank "
+        f"{dialects.json_number('e.event_attributes', 'position', 'ordinal')} AS rank, "
+        "e.application AS application, e.timestamp AS timestamp "
         f"FROM {Event._meta.db_table} AS e {joined}"
         f"WHERE e.organization_id = %s AND e.action_name = %s{conditions}"
     )
     return sql, [organization, action, *params]
 
 
-def _hit_ids_sql(impression_action: str, scope: Scope, organization) -> tuple[str, list]:
-    conditions, params = scope_conditions("q", scope)
+def _hit_ids_sql(impression_action: str, scope: Scope, buckets: Buckets | None, organization) -> tuple[str, list]:
+    conditions, params = bucket_conditions("q", scope, buckets)
     elements, element, position = dialects.array_elements("q.query_response_hit_ids", "hit")
     sql = (
         f"SELECT '{IMPRESSION}' AS kind, q.query_id AS search_id, q.user_query AS user_query, "
-        f"{element} AS object_id, {position} AS rank "
+        f"{element} AS object_id, {position} AS rank, q.application AS application, q.timestamp AS timestamp "
         f"FROM {Query._meta.db_table} AS q {elements} "
         f"WHERE q.organization_id = %s{conditions} AND NOT EXISTS (SELECT 1 FROM {Event._meta.db_table} AS s "
         "WHERE s.organization_id = q.organization_id AND s.query_id = q.query_id AND s.action_name = %s)"

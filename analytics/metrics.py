@@ -1,19 +1,11 @@
 """The search metrics of an organisation (docs/analytics.md), as the REST API and the dashboard show them.
 
 Every selector checks ``insights:read``, reads only ``principal.org_id``'s rows, and takes ``filters``, the query
-parameters as received: the scope's ``from``, ``to``, ``application`` (``analytics.scope``) and its own. Each
-answer is one aggregate statement computed by the database, so memory stays flat whatever the data.
-
-A **search** is a tracked query whose timestamp and application are in the scope. Its events are those carrying
-its ``query_id``, whenever they happened (a click a second after ``to`` still belongs to its search):
-
-- *clicked*: it has a click event (any ordinal); *its first click* is its click with the lowest integral
-  ordinal of at least 1;
-- *shown*: it has an impression event or a non-empty ``query_response_hit_ids`` (its impressions, as
-  ``analytics.interactions`` defines them);
-- *zero-result*: its ``query_response_hit_ids`` is an empty array (absent hit ids say nothing);
-- *zero-click*: shown and not clicked;
-- *abandoned*: it has no event at all.
+parameters as received: the scope's ``from``, ``to``, ``application`` (``analytics.scope``) and its own. A search
+and what makes it clicked, shown, zero-result, zero-click or abandoned are ``analytics.searches``'; the selectors
+refresh the rollups (``analytics.rollups``) and read the searches from them (``analytics.aggregates``). Each
+answer is one aggregate statement computed by the database, so memory stays flat whatever the data. The
+``*_of`` functions compute a figure from any SELECT of searches: the rollups' or the raw definition's.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -21,12 +13,9 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count
 from django.db.models.functions import Trunc
 
-from analytics import dialects
-from analytics.interactions import is_rank, organization_parameter, rank_counts, scope_conditions
-from analytics.models import action_names
+from analytics import aggregates, dialects, rollups
 from analytics.parameters import clean_max_rank
 from analytics.scope import Scope, clean_scope
-from insights.models import Event, Query
 from insights.parameters import clean_choice, clean_integer
 from insights.validation import Errors, format_timestamp
 from oauth.principals import Principal, require_role
@@ -38,9 +27,8 @@ BUCKETS = {"day": timedelta(days=1), "hour": timedelta(hours=1), "week": timedel
 DEFAULT_QUERY_ROWS = 20
 # The most points searches_over_time gives: a year of hours.
 MAX_TIME_POINTS = 9000
-MAX_ORDINAL = 2**31 - 1  # the first click's ordinal is any whole number from 1 that an INTEGER holds
 
-# Per search, 0 or 1, over the columns of ``_searches_sql``.
+# Per search, 0 or 1, over the columns of ``analytics.searches.searches_sql``.
 _CLICKED = "CASE WHEN clicks > 0 THEN 1 ELSE 0 END"
 _ZERO_RESULT = "CASE WHEN hits = 0 THEN 1 ELSE 0 END"
 _ZERO_CLICK = "CASE WHEN clicks = 0 AND shown = 1 THEN 1 ELSE 0 END"
@@ -53,12 +41,16 @@ def summary(principal: Principal, *, filters: dict) -> dict:
     searches). ``meanReciprocalRank`` is the mean, over the searches shown or clicked, of 1 / the ordinal of the
     first click (0 for a search without a click at an ordinal)."""
     scope = _scope(principal, filters, Errors())
-    searches_sql, params = _searches_sql(scope)
-    conditions, scope_params = scope_conditions("q", scope)
+    return summary_of(aggregates.searches_sql(scope))
+
+
+def summary_of(searches: tuple[str, list]) -> dict:
+    """``summary`` of the searches a SELECT gives (``analytics.searches.COLUMNS``), with its parameters."""
+    searches_sql, params = searches
     # Distinct by grouping (a hash), which PostgreSQL does several times faster than COUNT(DISTINCT) (a sort).
     distinct_sql = (
-        f"SELECT COUNT(*) FROM (SELECT q.user_query FROM {Query._meta.db_table} AS q "
-        f"WHERE q.organization_id = %s{conditions} GROUP BY q.user_query) AS distinct_queries"
+        f"SELECT COUNT(*) FROM (SELECT user_query FROM ({searches_sql}) AS searched "
+        "GROUP BY user_query) AS distinct_queries"
     )
     sql = (
         f"SELECT COUNT(*), ({distinct_sql}), SUM({_CLICKED}), SUM({_ZERO_RESULT}), SUM({_ZERO_CLICK}), "
@@ -66,7 +58,7 @@ def summary(principal: Principal, *, filters: dict) -> dict:
         f"SUM(abandoned) FROM ({searches_sql}) AS searches"
     )
     with dialects.aggregate_cursor() as cursor:
-        cursor.execute(sql, [organization_parameter(scope.organization_id), *scope_params, *params])
+        cursor.execute(sql, [*params, *params])
         searches, distinct, clicked, zero_result, zero_click, ranked, reciprocal_ranks, abandoned = cursor.fetchone()
     return {
         "searches": searches,
@@ -89,7 +81,7 @@ def ctr_by_rank(principal: Principal, *, filters: dict) -> dict:
         "ranks": [
             {"rank": row.rank, "impressions": row.impressions, "clicks": row.clicks,
              "ctr": _share(row.clicks, row.impressions)}
-            for row in rank_counts(scope, max_rank=max_rank)
+            for row in aggregates.rank_counts(scope, max_rank=max_rank)
         ]
     }
 
@@ -103,7 +95,12 @@ def query_table(principal: Principal, *, filters: dict) -> dict:
     limit = clean_integer(filters, "limit", default=DEFAULT_QUERY_ROWS, maximum=ubi_settings.ANALYTICS_MAX_QUERY_ROWS,
                           errors=errors)
     scope = _scope(principal, filters, errors)
-    searches_sql, params = _searches_sql(scope)
+    return {"kind": kind, "queries": query_table_of(aggregates.searches_sql(scope), kind=kind, limit=limit)}
+
+
+def query_table_of(searches: tuple[str, list], *, kind: str, limit: int) -> list[dict]:
+    """The rows of ``query_table`` from the searches a SELECT gives, with its parameters."""
+    searches_sql, params = searches
     sql = (
         f"SELECT user_query, COUNT(*) AS searches, SUM(clicks), SUM({_CLICKED}) FROM ({searches_sql}) AS searches "
         f"WHERE {_KIND_CONDITIONS[kind]} GROUP BY user_query ORDER BY searches DESC, user_query LIMIT %s"
@@ -111,13 +108,10 @@ def query_table(principal: Principal, *, filters: dict) -> dict:
     with dialects.aggregate_cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         rows = cursor.fetchall()
-    return {
-        "kind": kind,
-        "queries": [
-            {"query": query, "searches": searches, "clicks": int(clicks), "ctr": _share(clicked, searches)}
-            for query, searches, clicks, clicked in rows
-        ],
-    }
+    return [
+        {"query": query, "searches": searches, "clicks": int(clicks), "ctr": _share(clicked, searches)}
+        for query, searches, clicks, clicked in rows
+    ]
 
 
 def searches_over_time(principal: Principal, *, filters: dict) -> dict:
@@ -135,15 +129,20 @@ def searches_over_time(principal: Principal, *, filters: dict) -> dict:
         errors.add("bucket", f"From {filters['from']} to {filters['to']} holds more than {MAX_TIME_POINTS} "
                              f"{bucket} buckets; choose a larger bucket or a shorter range.")
         errors.raise_if_any()
-    counts = (
-        _scoped_queries(scope)
-        .annotate(start=Trunc("timestamp", bucket, tzinfo=UTC))
+    counts = search_counts_of(aggregates.search_rows(scope), bucket=bucket)
+    return {"bucket": bucket, "points": list(_with_empty_buckets(counts, step, first=first, last=last))}
+
+
+def search_counts_of(searches, *, bucket: str):
+    """``(bucket start, searches)`` of a queryset of searches (with a ``timestamp``), oldest first, buckets with
+    a search only."""
+    return (
+        searches.annotate(start=Trunc("timestamp", bucket, tzinfo=UTC))
         .values("start")
         .annotate(searches=Count("id"))
         .order_by("start")
         .values_list("start", "searches")
     )
-    return {"bucket": bucket, "points": list(_with_empty_buckets(counts, step, first=first, last=last))}
 
 
 def _scope(principal: Principal, filters: dict, errors: Errors) -> Scope:
@@ -151,53 +150,8 @@ def _scope(principal: Principal, filters: dict, errors: Errors) -> Scope:
     require_role(principal, READ_ROLE)
     scope = clean_scope(principal.org_id, filters, errors)
     errors.raise_if_any()
+    rollups.refresh()
     return scope
-
-
-def _scoped_queries(scope: Scope):
-    queries = Query.objects.filter(organization_id=scope.organization_id)
-    if scope.start is not None:
-        queries = queries.filter(timestamp__gte=scope.start)
-    if scope.end is not None:
-        queries = queries.filter(timestamp__lt=scope.end)
-    if scope.application is not None:
-        queries = queries.filter(application=scope.application)
-    return queries
-
-
-def _searches_sql(scope: Scope) -> tuple[str, list]:
-    """A SELECT of one row per search of ``scope``: ``user_query``, ``hits`` (the length of its hit ids, NULL
-    without an array), ``clicks`` (its click events), ``first_click_rank``, and ``shown`` and ``abandoned`` (0 or 1).
-
-    Only click events are aggregated; whether a search has an impression event, or any event, is one index probe
-    of ``(organization, query_id)``, made only when its hit ids or its clicks have not already answered it."""
-    actions = action_names(scope.organization_id)
-    organization = organization_parameter(scope.organization_id)
-    conditions, scope_params = scope_conditions("q", scope)
-    ordinal = dialects.json_number("e.event_attributes", "position", "ordinal")
-    hits = dialects.array_length("q.query_response_hit_ids")
-    events = Event._meta.db_table
-    any_event = (
-        f"EXISTS (SELECT 1 FROM {events} AS a WHERE a.organization_id = q.organization_id "
-        "AND a.query_id = q.query_id"
-    )
-    sql = (
-        f"SELECT q.user_query AS user_query, {hits} AS hits, "
-        "COALESCE(clicked.clicks, 0) AS clicks, clicked.first_click_rank AS first_click_rank, "
-        f"CASE WHEN {hits} > 0 THEN 1 WHEN {any_event} AND a.action_name = %s) THEN 1 ELSE 0 END AS shown, "
-        f"CASE WHEN clicked.clicks > 0 THEN 0 WHEN {any_event}) THEN 0 ELSE 1 END AS abandoned "
-        f"FROM {Query._meta.db_table} AS q LEFT JOIN ("
-        "SELECT e.query_id AS query_id, COUNT(*) AS clicks, "
-        f"MIN(CASE WHEN {is_rank(ordinal, str(MAX_ORDINAL))} THEN {ordinal} END) AS first_click_rank "
-        f"FROM {events} AS e WHERE e.organization_id = %s AND e.action_name = %s AND e.query_id IN ("
-        f"SELECT q.query_id FROM {Query._meta.db_table} AS q WHERE q.organization_id = %s{conditions}) "
-        "GROUP BY e.query_id"
-        ") AS clicked ON clicked.query_id = q.query_id "
-        f"WHERE q.organization_id = %s{conditions}"
-    )
-    params = [actions.impression, organization, actions.click, organization, *scope_params, organization,
-              *scope_params]
-    return sql, params
 
 
 def _with_empty_buckets(counts, step: timedelta, *, first: datetime | None, last: datetime | None):

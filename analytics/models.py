@@ -5,6 +5,10 @@ names to each site, so one organisation may log ``"view"`` where another logs ``
 defaults, which is what ``action_names`` reads.
 
 ``JudgmentList`` and its ``Judgment`` rows are the stored results of a click model (``analytics.click_models``).
+
+``SearchFact``, ``RankHour`` and ``PairDay`` are the rollups: the raw definitions of ``analytics.searches`` and
+``analytics.interactions`` materialised per search, per hour and per day, kept up to date by ``analytics.rollups``
+(which ``RollupRefresh`` and ``StaleRange`` serve).
 """
 
 import uuid
@@ -42,6 +46,15 @@ class AnalyticsSettings(models.Model):
 
     def __str__(self):
         return f"Analytics settings of {self.organization}"
+
+    def save(self, *args, **kwargs):
+        """Saves, and marks the organisation's rollups stale: the action names decide every count in them."""
+        super().save(*args, **kwargs)
+        StaleRange.objects.create(organization_id=self.organization_id)
+
+    def delete(self, *args, **kwargs):
+        StaleRange.objects.create(organization_id=self.organization_id)
+        return super().delete(*args, **kwargs)
 
 
 def action_names(organization_id) -> ActionNames:
@@ -99,3 +112,83 @@ class Judgment(models.Model):
 
     def __str__(self):
         return f"{self.user_query} / {self.object_id}: {self.rating}"
+
+
+class SearchFact(models.Model):
+    """One search (a tracked query) with what its events say about it: ``analytics.searches.searches_sql``'s row.
+
+    ``hits`` is the length of its hit ids (NULL without an array), ``clicks`` its click events,
+    ``first_click_rank`` the lowest integral ordinal of its clicks, ``shown`` and ``abandoned`` 0 or 1."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    query_id = models.CharField(max_length=100)
+    timestamp = models.DateTimeField()
+    application = models.CharField(max_length=100, null=True)
+    user_query = models.TextField()
+    hits = models.IntegerField(null=True)
+    clicks = models.BigIntegerField()
+    first_click_rank = models.IntegerField(null=True)
+    shown = models.SmallIntegerField()
+    abandoned = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "query_id"], name="searchfact_unique_query_id"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "timestamp"], name="searchfact_org_time"),
+            models.Index(fields=["organization", "application", "timestamp"], name="searchfact_org_app_time"),
+        ]
+
+
+class RankHour(models.Model):
+    """The impressions and clicks at one rank of one application in one UTC hour (``analytics.interactions``,
+    each interaction in the hour of its own timestamp)."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    application = models.CharField(max_length=100, null=True)
+    rank = models.IntegerField()
+    impressions = models.BigIntegerField()
+    clicks = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "hour"], name="rankhour_org_hour")]
+
+
+class PairDay(models.Model):
+    """The impressions and clicks of one (user query, object id) at one rank of one application in one UTC day.
+    ``user_query`` is NULL for interactions without one: they count in their rank's totals."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateTimeField()
+    application = models.CharField(max_length=100, null=True)
+    user_query = models.TextField(null=True)
+    object_id = models.TextField()
+    rank = models.IntegerField()
+    impressions = models.BigIntegerField()
+    clicks = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="pairday_org_day")]
+
+
+class RollupRefresh(models.Model):
+    """A refresh of the rollups: the highest query and event ids it had seen, and when it read them."""
+
+    id = models.BigAutoField(primary_key=True)
+    taken_at = models.DateTimeField()
+    query_id_seen = models.BigIntegerField()
+    event_id_seen = models.BigIntegerField()
+
+
+class StaleRange(models.Model):
+    """An organisation's rollups of ``[start, end)`` (no bound: all of time) to rebuild on the next refresh."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField(null=True)
+    end = models.DateTimeField(null=True)

@@ -20,6 +20,17 @@ class Scope:
     end: datetime | None  # exclusive, from "to"
     application: str | None
 
+    def filtered(self, rows):
+        """The rows of a queryset with ``timestamp`` and ``application`` fields that the scope bounds (the
+        organisation is the caller's)."""
+        if self.start is not None:
+            rows = rows.filter(timestamp__gte=self.start)
+        if self.end is not None:
+            rows = rows.filter(timestamp__lt=self.end)
+        if self.application is not None:
+            rows = rows.filter(application=self.application)
+        return rows
+
 
 def clean_scope(organization_id, filters: dict, errors: validation.Errors) -> Scope:
     """The scope that ``filters["from"]``, ``["to"]`` and ``["application"]`` describe (``None`` or ``""``: no

@@ -11,7 +11,7 @@ from itertools import islice
 
 from django.db import transaction
 
-from analytics import interactions
+from analytics import aggregates, interactions, rollups
 from analytics.click_models import MODELS, Judgment
 from analytics.judgment_selectors import iso_utc, list_summary, owned_list
 from analytics.models import Judgment as JudgmentRow
@@ -35,19 +35,20 @@ BATCH_SIZE = 1000
 
 @dataclass(frozen=True)
 class ScopedInteractions:
-    """``analytics.interactions`` bound to one scope and maximum rank: the ``Interactions`` a click model reads."""
+    """``analytics.interactions`` bound to one scope and maximum rank: the ``Interactions`` a click model reads.
+    The counts come from the rollups (``analytics.aggregates``), a search's results from the raw rows."""
 
     scope: Scope
     max_rank: int
 
     def rank_counts(self):
-        return interactions.rank_counts(self.scope, max_rank=self.max_rank)
+        return aggregates.rank_counts(self.scope, max_rank=self.max_rank)
 
     def pair_rank_counts(self):
-        return interactions.pair_rank_counts(self.scope, max_rank=self.max_rank)
+        return aggregates.pair_rank_counts(self.scope, max_rank=self.max_rank)
 
     def ranked_pair_counts(self):
-        return interactions.ranked_pair_counts(self.scope, max_rank=self.max_rank)
+        return aggregates.ranked_pair_counts(self.scope, max_rank=self.max_rank)
 
     def search_results(self):
         return interactions.search_results(self.scope, max_rank=self.max_rank)
@@ -73,6 +74,7 @@ def compute_judgment_list(
     )
     scope = clean_scope(principal.org_id, filters, errors)
     errors.raise_if_any()
+    rollups.refresh()
     judgments = MODELS[model](ScopedInteractions(scope, max_rank), min_impressions=min_impressions)
     # Closed inside the transaction, whatever happens: a server-side cursor left to the garbage collector would
     # be closed after the rollback, in a later statement's transaction.

@@ -76,6 +76,10 @@ DEFAULTS = {
     # default is 20), and the most rows of a query table (limit, default 20).
     "ANALYTICS_MAX_RANK": 100,
     "ANALYTICS_MAX_QUERY_ROWS": 100,
+    # The rollups (analytics/rollups.py) count a row again for this long after a refresh has read a higher id:
+    # PostgreSQL commits ids out of order. Longer than any ingest transaction (a gRPC stream of
+    # MAX_EVENTS_PER_STREAM events is the longest); a longer one only costs each refresh more rows to re-read.
+    "ANALYTICS_LATE_COMMIT_SECONDS": 300,
     # Data lifecycle (docs/data-lifecycle.md): the retention period, in days, of an organisation that has none of
     # its own (0: keep forever), and how many rows one statement of retention, erasure or offboarding deletes, so
     # that no transaction holds millions of rows.
