@@ -17,6 +17,9 @@ DEFAULTS = {
     "MAX_EVENTS_PER_STREAM": 100_000,
     "MAX_STREAM_BYTES": 64 * 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
+    # PostgreSQL's monthly partitions of the queries and events tables (insights/partitions.py): how many months
+    # after this one ensure_partitions makes ahead of time (the migration, scripts/serve.sh, a daily cron).
+    "PARTITION_MONTHS_AHEAD": 3,
     # Pagination of every list endpoint and RPC.
     "DEFAULT_PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 GRPC_ADDRESS="${GRPC_ADDRESS:-127.0.0.1:50051}"
 GRPC_PROCESSES="${GRPC_PROCESSES:-$(nproc)}"
 
+# The coming months' partitions exist before anything is tracked (PostgreSQL; nothing on SQLite): docs/data.md.
+.venv/bin/python manage.py ensure_partitions
+
 .venv/bin/python manage.py grpcserver --address "$GRPC_ADDRESS" --processes "$GRPC_PROCESSES" &
 grpc_pid=$!
 .venv/bin/gunicorn --config gunicorn.conf.py project.wsgi &

@@ -1,0 +1,112 @@
+"""Partition the queries and events tables by month on PostgreSQL, and leave the events table the indexes its
+reads need (docs/data.md). SQLite keeps plain tables: there, only the five per-filter indexes go.
+
+On PostgreSQL each table is rebuilt: the plain table is renamed aside, a partitioned table of the same columns
+takes its name (with its own identity sequence, continuing the old one's values), gets a partition for every month
+its rows have, this month and the ``PARTITION_MONTHS_AHEAD`` next ones, and a DEFAULT partition; the rows are copied
+with their ids, the identifiers table (``insights.identifiers``) is filled from them, the plain table is dropped,
+and the primary key ``(id, timestamp)``, the foreign key (under its old name) and the indexes are made on the
+partitioned table, which makes them on each partition. Everything runs in the migration's transaction: a failure
+leaves the plain tables as they were. Going back rebuilds plain tables the same way.
+"""
+
+import datetime
+
+from django.db import migrations, models
+
+from insights import identifiers, partitions
+from project.conf import ubi_settings
+
+TABLES = (("event", "event_id"), ("query", "query_id"))
+# Indexes only PostgreSQL has (Django's state has no portable way to say them): these filters match few rows.
+HASHED = {"event": ("session_id", "client_id", "user_id")}
+
+
+def partition(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for model_name, id_field in TABLES:
+        rebuild(schema_editor, apps.get_model("insights", model_name), id_field, partitioned=True)
+
+
+def unpartition(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for model_name, id_field in TABLES:
+        rebuild(schema_editor, apps.get_model("insights", model_name), id_field, partitioned=False)
+
+
+def rebuild(schema_editor, model, id_field: str, *, partitioned: bool) -> None:
+    table = model._meta.db_table
+    aside = f"{table}_aside"
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [table]
+        )
+        (foreign_key,) = cursor.fetchone()
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (sequence,) = cursor.fetchone()
+        execute = cursor.execute
+        execute(f"ALTER SEQUENCE {sequence} RENAME TO \"{aside}_id_seq\"")
+        execute(f'ALTER TABLE "{table}" RENAME TO "{aside}"')
+        execute(
+            f'CREATE TABLE "{table}" (LIKE "{aside}" INCLUDING DEFAULTS INCLUDING IDENTITY)'
+            + (' PARTITION BY RANGE ("timestamp")' if partitioned else "")
+        )
+        execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), last_value, is_called) FROM \"{aside}_id_seq\"",
+            [table],
+        )
+        if partitioned:
+            execute(
+                f"SELECT DISTINCT date_trunc('month', \"timestamp\" AT TIME ZONE 'UTC') FROM \"{aside}\""
+            )
+            months = {month.replace(tzinfo=datetime.timezone.utc) for (month,) in cursor.fetchall()}
+            now = datetime.datetime.now(datetime.timezone.utc)
+            months |= {partitions.month_start(now, ahead) for ahead in range(ubi_settings.PARTITION_MONTHS_AHEAD + 1)}
+            for start in sorted(months):
+                execute(
+                    f'CREATE TABLE "{partitions.partition_name(table, start)}" PARTITION OF "{table}" '
+                    f"FOR VALUES FROM ('{start.isoformat()}') TO ('{partitions.month_start(start, 1).isoformat()}')"
+                )
+            execute(f'CREATE TABLE "{partitions.default_partition_name(table)}" PARTITION OF "{table}" DEFAULT')
+        execute(f'INSERT INTO "{table}" SELECT * FROM "{aside}"')
+        if partitioned:
+            for statement in identifiers.create_sql(table, id_field):
+                execute(statement)
+        else:
+            for statement in identifiers.drop_sql(table):
+                execute(statement)
+        execute(f'DROP TABLE "{aside}"')
+        key = '(id, "timestamp")' if partitioned else "(id)"
+        execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_pkey" PRIMARY KEY {key}')
+        execute(
+            f'ALTER TABLE "{table}" ADD CONSTRAINT "{foreign_key}" FOREIGN KEY (organization_id) '
+            f'REFERENCES "accounts_organization" (id) DEFERRABLE INITIALLY DEFERRED'
+        )
+    for index in model._meta.indexes:
+        schema_editor.add_index(model, index)
+    if partitioned:
+        for column in HASHED.get(model._meta.model_name, ()):
+            schema_editor.execute(f'CREATE INDEX "ubi_{model._meta.model_name}_{column}_hash" ON "{table}" '
+                                  f"USING hash ({column})")
+    else:
+        for constraint in model._meta.constraints:
+            schema_editor.add_constraint(model, constraint)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("accounts", "0003_sign_in_policy_and_totp"),
+        ("insights", "0003_query_plural"),
+    ]
+
+    operations = [
+        migrations.RemoveIndex(model_name="event", name="ubi_event_org_app_time"),
+        migrations.RemoveIndex(model_name="event", name="ubi_event_org_action_time"),
+        migrations.RemoveIndex(model_name="event", name="ubi_event_org_session_time"),
+        migrations.RemoveIndex(model_name="event", name="ubi_event_org_client_time"),
+        migrations.RemoveIndex(model_name="event", name="ubi_event_org_user_time"),
+        migrations.RunPython(partition, unpartition),
+    ]
