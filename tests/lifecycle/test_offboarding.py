@@ -21,12 +21,14 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import DeviceGrant, get_access_token_model, get_grant_model, get_id_token_model
 from oauth2_provider.models import get_refresh_token_model
 
 from accounts import audit
 from accounts.models import AuditEvent, Organization, SsoDomain, SsoIdentity, SsoProvider
+from analytics import rollups
 from analytics.models import AnalyticsSettings
 from analytics.services import compute_judgment_list
 from insights.command_principal import command_principal
@@ -80,6 +82,21 @@ def rows_of(organization) -> dict[str, set]:
     return rows
 
 
+def rows_by_column(organization_id) -> dict[str, int]:
+    """``{table: rows}`` of every table of the database with an ``organization_id`` column holding the
+    organisation's id: the models' tables, and those no model describes (partitions, identifier tables)."""
+    value = Organization._meta.pk.get_db_prep_value(organization_id, connection)
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            columns = {column.name for column in connection.introspection.get_table_description(cursor, table)}
+            if "organization_id" in columns:
+                cursor.execute(f'SELECT COUNT(*) FROM "{table}" WHERE organization_id = %s', [value])
+                if count := cursor.fetchone()[0]:
+                    counts[table] = count
+    return counts
+
+
 def fill(organization) -> None:
     """A row of every table that can hold one of the organisation's."""
     writer = command_principal(str(organization.pk), roles=("insights:write",), command="tests")
@@ -103,7 +120,7 @@ def fill(organization) -> None:
     query_id = track_query(organization, AT, query_response_hit_ids=["sku-1"])
     track_event(organization, AT, query_id=query_id)
     AnalyticsSettings.objects.create(organization=organization)
-    compute_judgment_list(writer, name="clicks", model="coec", filters={})
+    compute_judgment_list(writer, name="clicks", model="coec", filters={})  # refreshes the rollups first
     set_retention(organization, days=400)
 
 
@@ -136,6 +153,8 @@ def world(db):
     leaving, staying = factories.make_org("Leaving"), factories.make_org("Staying")
     fill(leaving)
     fill(staying)
+    for organization in (leaving, staying):  # after every refresh, which takes the stale ranges away
+        rollups.mark_stale(organization.pk, start=AT, end=AT + timedelta(hours=1))
     return leaving, staying
 
 
@@ -163,6 +182,7 @@ def test_no_model_refers_to_an_organisation_in_a_way_the_check_cannot_see():
 def test_offboarding_leaves_no_row_of_the_organisation_in_any_table(world):
     leaving, staying = world
     before, staying_before = rows_of(leaving), rows_of(staying)
+    assert {"insights_event", "insights_query", "accounts_appclient"} <= set(rows_by_column(leaving.pk))
 
     delete_organization(leaving)
 
@@ -175,6 +195,7 @@ def test_offboarding_leaves_no_row_of_the_organisation_in_any_table(world):
             if model._base_manager.filter(**{path: leaving.pk}).exists():
                 left[label] = path
     assert left == {}
+    assert rows_by_column(leaving.pk) == {}
     assert not Organization.objects.filter(pk=leaving.pk).exists()
     assert rows_of(staying) == staying_before
 
