@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import AuditEvent, Role
+from analytics import rollups
+from analytics.models import SearchFact
 from insights.command_principal import command_principal
 from lifecycle.erasure import ERASE_ROLE, Erased, erase_subject, subject_digest
 from project.errors import InvalidInput, PermissionDenied
@@ -151,3 +153,14 @@ def test_the_command_prints_the_counts(worlds, capsys):
     assert AuditEvent.objects.filter(object_type="subject").first().actor == "manage.py erase_subject"
     with pytest.raises(CommandError, match="No organisation"):
         call_command("erase_subject", "--org", "Nobody", "--kind", "user_id", "--value", PERSON)
+
+
+def test_the_aggregates_are_rebuilt_without_the_person(worlds):
+    a, _b = worlds
+    rollups.refresh()
+    searches = SearchFact.objects.filter(organization=a.organization)
+    assert searches.get(query_id=a.shared_search).clicks == 2
+    erase_subject(eraser(a.organization), kind="user_id", value=PERSON)
+    rollups.refresh()
+    assert set(searches.values_list("query_id", flat=True)) == {a.shared_search, a.device_search}
+    assert searches.get(query_id=a.shared_search).clicks == 1

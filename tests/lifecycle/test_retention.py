@@ -9,9 +9,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from analytics import rollups
+from analytics.models import RankHour, SearchFact
+from insights import partitions
 from insights.models import Event, Query
 from lifecycle import retention
 from lifecycle.retention import enforce_retention, partition_cutoff, set_retention
@@ -20,6 +24,8 @@ from tests.support.lifecycle import event_ids, query_ids, track_event, track_que
 from tests.support.threads import run_together
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+JANUARY = datetime(2026, 1, 10, tzinfo=UTC)
+ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 TICK = timedelta(microseconds=1)
 
 
@@ -116,11 +122,15 @@ def test_partitions_go_before_the_smallest_effective_cutoff(orgs):
     assert partition_cutoff(cutoffs) == NOW - timedelta(days=50)
 
 
+def run_and_close():
+    try:
+        return enforce_retention(now=NOW)
+    finally:
+        connection.close()  # the thread's own connection, which would hold the test database open
+
+
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="two runs at once need two writers; SQLite has one at a time",
-)
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="two runs at once need two writers; SQLite has one at a time")
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_delete_each_row_once(settings):
     settings.UBI = {**getattr(django_settings, "UBI", {}), "LIFECYCLE_BATCH_SIZE": 3}
@@ -128,9 +138,54 @@ def test_two_runs_at_once_delete_each_row_once(settings):
     set_retention(a, days=1)
     for minute in range(20):
         track_event(a, NOW - timedelta(days=2, minutes=minute))
-    reports = run_together(lambda: enforce_retention(now=NOW), lambda: enforce_retention(now=NOW))
+    reports = run_together(run_and_close, run_and_close)
     assert sum(report.rows for report in reports) == 20
     assert not Event.objects.filter(organization=a).exists()
+
+
+@pytest.fixture
+def january(orgs):
+    """January's partitions, in a committed transaction: a drop refuses a table with rows the same transaction
+    inserted under a deferred foreign key, which a test's one transaction would be. Dropped afterwards."""
+    partitions.ensure_partitions(now=JANUARY, months_ahead=0)
+    yield
+    partitions.drop_expired(datetime(2026, 2, 1, tzinfo=UTC))
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite keeps plain tables")
+@pytest.mark.django_db(transaction=True)
+def test_a_month_every_organisation_lets_go_is_dropped_whole(orgs, january):
+    a, b, c = orgs
+    set_retention(c, days=100)
+    for organization in orgs:
+        track_at(organization, JANUARY)
+    january = ["insights_event_p2026_01", "insights_query_p2026_01"]
+
+    report = enforce_retention(now=NOW)
+
+    assert sorted(report.partitions) == january
+    assert not Event.objects.filter(timestamp__lt=NOW - timedelta(days=100)).exists()
+    assert report.organizations == []  # the rows went with their month: nothing was left to delete one by one
+    record = AuditEvent.objects.get(object_type="partition")
+    assert record.organization_id is None and sorted(record.changes["partitions"]) == january
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite keeps plain tables")
+@pytest.mark.django_db(transaction=True)
+def test_an_organisation_that_keeps_forever_holds_its_months_back(orgs, january):
+    a, b, c = orgs
+    kept = track_at(c, JANUARY)[JANUARY]
+    track_at(a, JANUARY)
+
+    report = enforce_retention(now=NOW)
+
+    assert report.partitions == []
+    assert [(expired.organization, expired.queries, expired.events) for expired in report.organizations] == [
+        ("A", 1, 1)
+    ]
+    assert (query_ids(c), event_ids(c)) == ({kept[0]}, {kept[1]})
 
 
 # The commands.
@@ -161,3 +216,19 @@ def test_enforce_retention_prints_what_went(orgs, capsys):
     assert out[-1] == "2 rows deleted."
     call_command("enforce_retention")
     assert capsys.readouterr().out == "0 rows deleted.\n"
+
+
+def test_the_aggregates_of_the_expired_rows_go_with_them(orgs):
+    a, _b, _c = orgs
+    old, young = NOW - timedelta(days=40), NOW - timedelta(days=5)
+    tracked = track_at(a, old, young)
+    rollups.refresh()
+    assert set(SearchFact.objects.filter(organization=a).values_list("query_id", flat=True)) == {
+        tracked[old][0], tracked[young][0]
+    }
+    enforce_retention(now=NOW)
+    # Gone at once, before any refresh: no figure counts an expired search meanwhile.
+    assert set(SearchFact.objects.filter(organization=a).values_list("query_id", flat=True)) == {tracked[young][0]}
+    rollups.refresh()
+    assert set(SearchFact.objects.filter(organization=a).values_list("query_id", flat=True)) == {tracked[young][0]}
+    assert not RankHour.objects.filter(organization=a, hour__lt=NOW - timedelta(days=30)).exists()
