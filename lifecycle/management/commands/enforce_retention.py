@@ -7,6 +7,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.audit import AuditedCommand
+from insights.validation import format_timestamp
 from lifecycle.retention import enforce_retention, expired_count
 
 
@@ -26,6 +27,6 @@ class Command(AuditedCommand):
         for expired in report.organizations:
             self.stdout.write(
                 f"{expired.organization}: {expired.queries} queries, {expired.events} events before "
-                f"{expired.cutoff.isoformat()}"
+                f"{format_timestamp(expired.cutoff)}"
             )
         self.stdout.write(f"{report.rows} rows deleted.")
