@@ -8,7 +8,7 @@ defaults, which is what ``action_names`` reads.
 
 ``SearchFact``, ``RankHour`` and ``PairDay`` are the rollups: the raw definitions of ``analytics.searches`` and
 ``analytics.interactions`` materialised per search, per hour and per day, kept up to date by ``analytics.rollups``
-(which ``RollupRefresh`` and ``StaleRange`` serve).
+(which ``RollupRefresh``, ``RollupGap`` and ``StaleRange`` serve).
 """
 
 import uuid
@@ -177,12 +177,24 @@ class PairDay(models.Model):
 
 
 class RollupRefresh(models.Model):
-    """A refresh of the rollups: the highest query and event ids it had seen, and when it read them."""
+    """The latest refresh of the rollups: the highest query and event ids it read, and when."""
 
     id = models.BigAutoField(primary_key=True)
     taken_at = models.DateTimeField()
     query_id_seen = models.BigIntegerField()
     event_id_seen = models.BigIntegerField()
+
+
+class RollupGap(models.Model):
+    """Ids ``low`` to ``high`` of the queries or events (``source``, the table) that a refresh found missing below the highest
+    id it read: rows of transactions not committed yet, which the next refreshes count when they appear, until
+    ``ANALYTICS_LATE_COMMIT_SECONDS`` after ``opened_at`` (then the ids are taken to be rolled back)."""
+
+    id = models.BigAutoField(primary_key=True)
+    source = models.CharField(max_length=40, help_text="The table: insights_query or insights_event.")
+    low = models.BigIntegerField()
+    high = models.BigIntegerField()
+    opened_at = models.DateTimeField()
 
 
 class StaleRange(models.Model):

@@ -9,19 +9,20 @@ Three tables (``analytics.models``) hold what the reads would otherwise aggregat
 
 Ranks are kept up to ``ANALYTICS_MAX_RANK``. Ingestion never writes them: ``refresh`` derives them afterwards,
 idempotently, from the raw rows, by running those definitions again over what changed. The changed rows are the
-queries and events with an id above a **watermark**, and those of the ranges marked stale (``mark_stale``,
-``forget``, an ``AnalyticsSettings`` saved). From them, per organisation, it finds the touched searches (the
-query ids of changed queries and events) and the touched hours and days (those of changed queries and events, of
-the queries that changed events refer to, whose hit-id impressions an impression event takes away, and of the
-events that refer to changed queries, which give those events their user query), deletes their rollup rows and
-inserts them again, one statement per table.
+queries and events with an id above the highest the previous refresh read, those in its gaps (below), and those of
+the ranges marked stale (``mark_stale``, ``forget``, an ``AnalyticsSettings`` saved). From them, per organisation,
+it finds the touched searches (the query ids of changed queries and events) and the touched hours and days (those
+of changed queries and events, of the queries that changed events refer to, whose hit-id impressions an impression
+event takes away, and of the events that refer to changed queries, which give those events their user query),
+deletes their rollup rows and inserts them again, one statement per table.
 
 **Late commits.** PostgreSQL takes ids at insert and commits them in any order, so a row may become visible
-after a refresh has read a higher id. Each refresh records the highest ids it read and when
-(``RollupRefresh``); the next one starts from the ids of the latest refresh taken at least
-``ANALYTICS_LATE_COMMIT_SECONDS`` before the previous one (longer than any ingest transaction: a gRPC stream of
-``MAX_EVENTS_PER_STREAM`` events is the longest). Every row below that watermark was committed before the previous
-refresh ran, which processed it. Processing a row twice is harmless, so the overlap costs time only.
+after a refresh has read a higher id. Each refresh records the highest ids it read (``RollupRefresh``) and the ids
+missing below them when it looked (``RollupGap``: rows not committed yet, or rolled back); the next refreshes count
+the rows that appear in a gap, until ``ANALYTICS_LATE_COMMIT_SECONDS`` after it opened (longer than any ingest
+transaction: a gRPC stream of ``MAX_EVENTS_PER_STREAM`` events is the longest), when its ids are taken to be rolled
+back. The gaps are read before the changed rows, so a row missed by the counting was missing from the gaps' reading
+too. Counting a row again is harmless: the rollups of a touched search or bucket are rebuilt whole.
 
 Refreshes serialise on a lock (PostgreSQL: a transaction-level advisory lock; SQLite serialises writes anyway),
 and each runs in one transaction: a reader sees the rollups before or after it, whole. Every analytics read
@@ -34,12 +35,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from analytics import dialects
 from analytics.interactions import Buckets, counts_sql, organization_parameter, scope_conditions
-from analytics.models import PairDay, RankHour, RollupRefresh, SearchFact, StaleRange
+from analytics.models import PairDay, RankHour, RollupGap, RollupRefresh, SearchFact, StaleRange
 from analytics.scope import Scope
 from analytics.searches import COLUMNS, searches_sql
 from insights.models import Event, Query
@@ -47,9 +48,12 @@ from project.conf import ubi_settings
 
 # The key of the advisory lock refreshes take on PostgreSQL ("rollups" in ASCII).
 LOCK_KEY = 0x726F6C6C757073
+# Rows written to a rollup table by one refresh from which PostgreSQL's statistics of it are refreshed too.
+ANALYZE_AFTER_ROWS = 10_000
 STEPS_PER_ORGANIZATION = 3  # search facts, rank hours, pair days
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+TABLES = (Query, Event)  # in the order of the (query, event) pairs of ids
 
 
 @dataclass(frozen=True)
@@ -72,27 +76,58 @@ def refresh(*, progress: Callable[[int, int], None] | None = None) -> RefreshRep
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        first = not RollupRefresh.objects.exists()
-        watermark = _watermark()
+        previous = RollupRefresh.objects.order_by("-id").first()
+        since = (previous.query_id_seen, previous.event_id_seen) if previous else (0, 0)
         seen = (
             Query.objects.aggregate(top=Max("id"))["top"] or 0,
             Event.objects.aggregate(top=Max("id"))["top"] or 0,
         )
         taken_at = timezone.now()
+        # Ids below the previous refresh's highest (a table emptied with its ids restarted): count everything.
+        restarted = seen[0] < since[0] or seen[1] < since[1]
+        if restarted:
+            since = (0, 0)
+            for model in (SearchFact, RankHour, PairDay):
+                model.objects.all().delete()
+        open_gaps = [_remaining_gaps(model, since[index], seen[index], taken_at) for index, model in enumerate(TABLES)]
         stale = list(StaleRange.objects.all())
-        organizations = _changed_organizations(watermark, seen) | {row.organization_id for row in stale}
+        organizations = _changed_organizations(since, seen) | {row.organization_id for row in stale}
+        gaps = [gap for table_gaps in open_gaps for gap in table_gaps]
+        if not organizations and seen == since and _unchanged(gaps):
+            return RefreshReport(0, 0, 0, 0, *seen)  # nothing to write: a read takes no more than this
         total = len(organizations) * STEPS_PER_ORGANIZATION
         written = [0, 0, 0]
         for number, organization_id in enumerate(sorted(organizations, key=str)):
             ranges = [(row.start, row.end) for row in stale if row.organization_id == organization_id]
-            rebuilt = _refresh_organization(organization_id, watermark, seen, ranges, everything=first)
+            rebuilt = _refresh_organization(organization_id, since, seen, ranges,
+                                            everything=previous is None or restarted)
             for step, count in enumerate(rebuilt):
                 written[step] += count
                 if progress is not None:
                     progress(number * STEPS_PER_ORGANIZATION + step + 1, total)
+        _analyze(written)
         StaleRange.objects.filter(id__in=[row.id for row in stale]).delete()
-        _record(seen, taken_at)
+        RollupGap.objects.all().delete()
+        RollupGap.objects.bulk_create(gaps)
+        RollupRefresh.objects.all().delete()
+        RollupRefresh.objects.create(taken_at=taken_at, query_id_seen=seen[0], event_id_seen=seen[1])
     return RefreshReport(len(organizations), *written, *seen)
+
+
+def _unchanged(gaps: list[RollupGap]) -> bool:
+    """Whether ``gaps`` are the gaps recorded."""
+    recorded = set(RollupGap.objects.values_list("source", "low", "high", "opened_at"))
+    return recorded == {(gap.source, gap.low, gap.high, gap.opened_at) for gap in gaps}
+
+
+def _analyze(written: list[int]) -> None:
+    """Have PostgreSQL's planner learn the tables a refresh wrote many rows to (a backlog's), before the reads."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model, count in zip((SearchFact, RankHour, PairDay), written):
+            if count >= ANALYZE_AFTER_ROWS:
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def mark_stale(organization_id, *, start: datetime | None = None, end: datetime | None = None) -> None:
@@ -111,38 +146,62 @@ def forget(organization_id, *, start: datetime | None = None, end: datetime | No
         StaleRange.objects.create(organization_id=organization_id, **bounds)
 
 
-def _watermark() -> tuple[int, int]:
-    """The query and event ids below which every row has been processed (module docstring, "Late commits")."""
-    previous = RollupRefresh.objects.order_by("-id").first()
-    if previous is None:
-        return 0, 0
-    settled = previous.taken_at - timedelta(seconds=ubi_settings.ANALYTICS_LATE_COMMIT_SECONDS)
-    base = RollupRefresh.objects.filter(taken_at__lte=settled).order_by("-id").first()
-    if base is None:
-        return 0, 0
-    RollupRefresh.objects.filter(id__lt=base.id).delete()
-    return base.query_id_seen, base.event_id_seen
+def _remaining_gaps(model, since: int, seen: int, now: datetime) -> list[RollupGap]:
+    """The ids of ``model``'s table missing now: those of the recorded gaps not expired, and those in
+    ``(since, seen]``, as gaps to record."""
+    table = model._meta.db_table
+    expired = now - timedelta(seconds=ubi_settings.ANALYTICS_LATE_COMMIT_SECONDS)
+    recorded = list(RollupGap.objects.filter(source=table, opened_at__gte=expired).order_by("low"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT x.id FROM {RollupGap._meta.db_table} AS g JOIN {table} AS x ON x.id BETWEEN g.low AND g.high "
+            "WHERE g.source = %s AND g.opened_at >= %s",
+            [table, connection.ops.adapt_datetimefield_value(expired)],
+        )
+        present = sorted(row_id for (row_id,) in cursor.fetchall())
+        # Each pair of consecutive ids of (since, seen], with since and seen + 1 as sentinels, around a gap.
+        cursor.execute(
+            "SELECT id + 1, next_id - 1 FROM (SELECT id, LEAD(id) OVER (ORDER BY id) AS next_id FROM ("
+            f"SELECT %s AS id UNION ALL SELECT id FROM {table} WHERE id > %s AND id <= %s UNION ALL SELECT %s"
+            ") AS ids) AS pairs WHERE next_id > id + 1",
+            [since, since, seen, seen + 1],
+        )
+        fresh = [RollupGap(source=table, low=low, high=high, opened_at=now) for low, high in cursor.fetchall()]
+    remaining = []
+    for gap in recorded:
+        low = gap.low
+        for row_id in (row_id for row_id in present if gap.low <= row_id <= gap.high):
+            if row_id > low:
+                remaining.append(RollupGap(source=table, low=low, high=row_id - 1, opened_at=gap.opened_at))
+            low = row_id + 1
+        if low <= gap.high:
+            remaining.append(RollupGap(source=table, low=low, high=gap.high, opened_at=gap.opened_at))
+    return remaining + fresh
 
 
-def _record(seen: tuple[int, int], taken_at: datetime) -> None:
-    RollupRefresh.objects.create(taken_at=taken_at, query_id_seen=seen[0], event_id_seen=seen[1])
+def _changed_organizations(since: tuple[int, int], seen: tuple[int, int]) -> set:
+    """The organisations with rows above ``since`` or in the recorded gaps."""
+    found = set()
+    with connection.cursor() as cursor:
+        for index, model in enumerate(TABLES):
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT DISTINCT organization_id FROM {table} WHERE id > %s AND id <= %s UNION "
+                f"SELECT x.organization_id FROM {RollupGap._meta.db_table} AS g JOIN {table} AS x "
+                "ON x.id BETWEEN g.low AND g.high WHERE g.source = %s",
+                [since[index], seen[index], table],
+            )
+            found.update(_organization_id(value) for (value,) in cursor.fetchall())
+    return found
 
 
-def _changed_organizations(watermark: tuple[int, int], seen: tuple[int, int]) -> set:
-    queries = Query.objects.filter(id__gt=watermark[0], id__lte=seen[0])
-    events = Event.objects.filter(id__gt=watermark[1], id__lte=seen[1])
-    return set(queries.values_list("organization_id", flat=True).distinct()) | set(
-        events.values_list("organization_id", flat=True).distinct()
-    )
-
-
-def _refresh_organization(organization_id: uuid.UUID, watermark, seen, ranges: list, *, everything: bool) -> list[int]:
+def _refresh_organization(organization_id: uuid.UUID, since, seen, ranges: list, *, everything: bool) -> list[int]:
     """Rebuild the rollups of one organisation's changed rows (``everything``: all its rows); the rows written per
     table."""
     everything = everything or any(start is None and end is None for start, end in ranges)
     for start, end in ranges:
         _delete_range(organization_id, start, end)
-    changed = _Changed(organization_id, watermark, seen, [] if everything else ranges)
+    changed = _Changed(organization_id, since, seen, [] if everything else ranges)
     if everything:
         _delete_range(organization_id, None, None)
         return [
@@ -166,43 +225,52 @@ def _refresh_organization(organization_id: uuid.UUID, watermark, seen, ranges: l
 
 
 class _Changed:
-    """The changed rows of one organisation: ids in ``(watermark, seen]``, or timestamps in a stale range."""
+    """The changed rows of one organisation: ids in ``(since, seen]`` or in a recorded gap, or timestamps in a
+    stale range."""
 
-    def __init__(self, organization_id, watermark, seen, ranges):
+    def __init__(self, organization_id, since, seen, ranges):
         self.organization = organization_parameter(organization_id)
-        self.watermark, self.seen, self.ranges = watermark, seen, ranges
+        self.since, self.seen, self.ranges = since, seen, ranges
 
-    def condition(self, alias: str, table: int) -> tuple[str, list]:
-        """``alias`` is a query (``table`` 0) or an event (1) row of the organisation that changed."""
-        conditions, params = [f"({alias}.id > %s AND {alias}.id <= %s)"], [self.watermark[table], self.seen[table]]
+    def rows(self, model) -> tuple[str, list]:
+        """A SELECT of the ``query_id`` and ``timestamp`` of the changed rows of ``model`` (``Query``, ``Event``):
+        a union, each part read through an index."""
+        table, index = model._meta.db_table, TABLES.index(model)
+        parts = [
+            f"SELECT x.query_id, x.timestamp FROM {table} AS x WHERE x.organization_id = %s AND x.id > %s "
+            "AND x.id <= %s",
+            f"SELECT x.query_id, x.timestamp FROM {RollupGap._meta.db_table} AS g JOIN {table} AS x "
+            "ON x.id BETWEEN g.low AND g.high WHERE g.source = %s AND x.organization_id = %s",
+        ]
+        params = [self.organization, self.since[index], self.seen[index], table, self.organization]
         for start, end in self.ranges:
-            within, within_params = scope_conditions(alias, Scope(None, start, end, None))
-            conditions.append(f"(1 = 1{within})")
-            params.extend(within_params)
-        return f"{alias}.organization_id = %s AND ({' OR '.join(conditions)})", [self.organization, *params]
+            within, within_params = scope_conditions("x", Scope(None, start, end, None))
+            parts.append(f"SELECT x.query_id, x.timestamp FROM {table} AS x WHERE x.organization_id = %s{within}")
+            params.extend([self.organization, *within_params])
+        return " UNION ALL ".join(parts), params
 
     def query_ids(self) -> tuple[str, list]:
         """A SELECT of the query ids of the touched searches."""
-        queries, query_params = self.condition("q", 0)
-        events, event_params = self.condition("e", 1)
+        queries, query_params = self.rows(Query)
+        events, event_params = self.rows(Event)
         return (
-            f"SELECT q.query_id FROM {Query._meta.db_table} AS q WHERE {queries} UNION "
-            f"SELECT e.query_id FROM {Event._meta.db_table} AS e WHERE {events} AND e.query_id IS NOT NULL",
+            f"SELECT query_id FROM ({queries}) AS changed_queries UNION "
+            f"SELECT query_id FROM ({events}) AS changed_events WHERE query_id IS NOT NULL",
             [*query_params, *event_params],
         )
 
     def hours(self) -> list[datetime]:
         """The touched hours, in order."""
-        queries, query_params = self.condition("q", 0)
-        events, event_params = self.condition("e", 1)
+        queries, query_params = self.rows(Query)
+        events, event_params = self.rows(Event)
         query_table, event_table = Query._meta.db_table, Event._meta.db_table
         moments = (
-            f"SELECT q.timestamp AS moment FROM {query_table} AS q WHERE {queries} "
-            f"UNION ALL SELECT e.timestamp FROM {event_table} AS e WHERE {events} "
+            f"SELECT timestamp AS moment FROM ({queries}) AS changed_queries "
+            f"UNION ALL SELECT timestamp FROM ({events}) AS changed_events "
             f"UNION ALL SELECT r.timestamp FROM {query_table} AS r WHERE r.organization_id = %s AND r.query_id IN "
-            f"(SELECT e.query_id FROM {event_table} AS e WHERE {events}) "
+            f"(SELECT query_id FROM ({events}) AS changed_events) "
             f"UNION ALL SELECT r.timestamp FROM {event_table} AS r WHERE r.organization_id = %s AND r.query_id IN "
-            f"(SELECT q.query_id FROM {query_table} AS q WHERE {queries})"
+            f"(SELECT query_id FROM ({queries}) AS changed_queries)"
         )
         sql = f"SELECT DISTINCT {dialects.truncated('moment', 'hour')} FROM ({moments}) AS moments"
         with connection.cursor() as cursor:
@@ -255,9 +323,9 @@ def _delete_range(organization_id, start: datetime | None, end: datetime | None)
     for model, field in ((SearchFact, "timestamp"), (RankHour, "hour"), (PairDay, "day")):
         rows = model.objects.filter(organization_id=organization_id)
         if start is not None:
-            rows = rows.filter(Q(**{f"{field}__gte": start}))
+            rows = rows.filter(**{f"{field}__gte": start})
         if end is not None:
-            rows = rows.filter(Q(**{f"{field}__lt": end}))
+            rows = rows.filter(**{f"{field}__lt": end})
         rows.delete()
 
 
@@ -269,6 +337,11 @@ def _whole_days(start: datetime | None, end: datetime | None) -> dict:
         day = end.replace(hour=0, minute=0, second=0, microsecond=0)
         end = day if day == end else day + DAY
     return {"start": start, "end": end}
+
+
+def _organization_id(value) -> uuid.UUID:
+    """An organisation's id as raw SQL reads it (hex text on SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def _moment(value) -> datetime:

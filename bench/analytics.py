@@ -6,10 +6,13 @@ as the production server answers them over HTTP. (How well each click model reco
 
 What it measures, in one run on one machine (server and database share the cores):
 - **speed**: for each size, a scratch database filled by SQL (``generate_series``: 30 days of searches with ten hits
-  each, impression events for three searches in five, position-biased clicks, other events), then, over HTTP
-  against the production server (``scripts/serve.sh``), each analytics endpoint for the 30 days and the judgment
-  lists of COEC, PBM and SDBN. Each figure is the median of ``--repeats`` requests, with its ratio to a reference
-  measured in the same run: one ``count(*)`` over the same 30 days of events, the least a raw aggregation reads.
+  each, impression events for three searches in five, position-biased clicks, other events); ``manage.py
+  refresh_analytics`` building the rollups of that backlog (``analytics.rollups``); then, over HTTP against the
+  production server (``scripts/serve.sh``), each analytics endpoint for the 30 days and the judgment lists of COEC,
+  PBM and SDBN (each request refreshes the rollups first: nothing to do); then 1 % more searches and events and
+  the refresh that counts them. Each figure is the median of ``--repeats`` requests (the refreshes: one run), with
+  its ratio to a reference measured in the same run: one ``count(*)`` over the same 30 days of events, the least
+  a raw aggregation reads.
 - **memory**: the resident size of every gunicorn worker before and after, and its peak (``VmHWM``).
 """
 
@@ -75,18 +78,20 @@ WHERE i %% 20 <> 0 AND CASE a WHEN 1 THEN i %% 5 < 3
 """
 
 
-def fill(servers: Servers, events: int) -> dict:
-    """Searches and events for ``events`` events over the last 30 days, by SQL; returns what was made."""
+def fill(servers: Servers, events: int, *, more: float = 0.0, start=None) -> dict:
+    """Searches and events for ``events`` events over the last 30 days, by SQL; returns what was made. With
+    ``more``, that share again after them (the searches that follow, in the same steps of time from ``start``)."""
     searches = int(events / EVENTS_PER_SEARCH)
+    first, last = (1, searches) if not more else (searches + 1, searches + int(searches * more))
     with psycopg.connect(servers.database_url) as conn:
         org = conn.execute("SELECT id FROM accounts_organization WHERE name = 'Bench'").fetchone()[0]
         conn.execute("SELECT setseed(0.42)")
-        start = conn.execute(f"SELECT now() - interval '{DAYS} days'").fetchone()[0]
+        start = start or conn.execute(f"SELECT now() - interval '{DAYS} days'").fetchone()[0]
         params = {"org": org, "start": start, "step": DAYS * 86_400_000_000 // searches, "distinct": DISTINCT_QUERIES,
                   "documents": DOCUMENTS, "hits": HITS}
-        with tqdm(total=searches, desc=f"filling {events:,} events", unit="search", file=sys.stderr) as progress:
-            for low in range(1, searches + 1, CHUNK):
-                high = min(low + CHUNK - 1, searches)
+        with tqdm(total=last - first + 1, desc=f"filling {events:,} events", unit="search", file=sys.stderr) as progress:
+            for low in range(first, last + 1, CHUNK):
+                high = min(low + CHUNK - 1, last)
                 conn.execute(QUERIES_SQL, {**params, "low": low, "high": high})
                 conn.execute(EVENTS_SQL, {**params, "low": low, "high": high})
                 conn.commit()
@@ -143,16 +148,25 @@ def worker_memory(servers: Servers) -> dict[int, dict]:
     return {pid: sizes for pid, (parent, sizes) in gunicorns.items() if parent in gunicorns}
 
 
+def refreshed(servers: Servers) -> dict:
+    """``manage.py refresh_analytics``, timed: its seconds and what it said."""
+    started = time.perf_counter()
+    said = servers.manage("refresh_analytics").strip()
+    return {"seconds": time.perf_counter() - started, "report": said}
+
+
 def measure_speed(servers: Servers, events: int, repeats: int) -> dict:
     window = fill(servers, events)
     params = {"from": window["start"].isoformat()}
     reference = statistics.median(reference_scan(servers, window) for _ in range(repeats))
+    backlog = refreshed(servers)
+    figures = [{"name": "refresh_analytics (the backlog)", "seconds": backlog["seconds"],
+                "ratio": backlog["seconds"] / reference, "report": backlog["report"]}]
     memory_before = worker_memory(servers)
-    figures = []
     for name, path, extra in DASHBOARD:
         seconds, _ = timed(lambda: api(servers, "GET", path, params={**params, **extra}), repeats)
         figures.append({"name": name, "seconds": seconds, "ratio": seconds / reference})
-    dashboard = sum(figure["seconds"] for figure in figures)
+    dashboard = sum(figure["seconds"] for figure in figures[1:])
     figures.append({"name": "dashboard (all of the above)", "seconds": dashboard, "ratio": dashboard / reference})
     for model in MODELS:
         body = {"name": f"bench {model}", "model": model, "from": params["from"]}
@@ -160,6 +174,10 @@ def measure_speed(servers: Servers, events: int, repeats: int) -> dict:
         figures.append({"name": f"judgments {model}", "seconds": seconds, "ratio": seconds / reference,
                         "judgments": answer.get("judgmentCount")})
     memory_after = worker_memory(servers)
+    fill(servers, events, more=0.01, start=window["start"])
+    increment = refreshed(servers)
+    figures.append({"name": "refresh_analytics (1 % more)", "seconds": increment["seconds"],
+                    "ratio": increment["seconds"] / reference, "report": increment["report"]})
     return {"events": window["events"], "searches": window["searches"], "reference_seconds": reference,
             "figures": figures, "memory_mib": {"before": memory_before, "after": memory_after}}
 

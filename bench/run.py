@@ -13,6 +13,9 @@ What it measures, in one run on one machine (server, database and load generator
   load moves the rate), and how much CPU the load generator itself used (under one core means it was not the
   bottleneck: it had a core's headroom);
 - a loss check: every event acknowledged is stored, measurement by measurement.
+With ``--refresh-every N``, a reader asks for the analytics summary every N seconds during the REST measurements,
+as a dashboard or cron would: each request refreshes the rollups (``analytics.rollups``) with the events ingested
+meanwhile, so the rates say what that costs ingestion (compare with a run without it).
 Every measurement starts from an empty events table, as the reference does (rows left by earlier measurements
 would slow every insert into the table's indexes, a cost the reference's fresh table does not have).
 Every measurement runs ``--rounds`` times; the table shows each in its median round, with the ratio to the reference
@@ -32,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -265,18 +269,43 @@ def warm_up(servers: Servers) -> None:
         run_grpc_load(servers, mode, WARM_UP_SECONDS)
 
 
-def measure_http(servers: Servers, seconds: int) -> list[Result]:
+class AnalyticsReader(threading.Thread):
+    """Reads the analytics summary every ``every`` seconds until stopped: each read refreshes the rollups."""
+
+    def __init__(self, servers: Servers, every: float):
+        super().__init__(daemon=True)
+        self.servers, self.every, self.stop = servers, every, threading.Event()
+        self.reads: list[float] = []
+
+    def run(self):
+        while not self.stop.wait(self.every):
+            started = time.perf_counter()
+            requests.get(f"http://{self.servers.http}/api/v1/analytics/summary", timeout=600,
+                         headers={"Authorization": f"Bearer {self.servers.token}"}).raise_for_status()
+            self.reads.append(time.perf_counter() - started)
+
+
+def measure_http(servers: Servers, seconds: int, *, refresh_every: float = 0) -> list[Result]:
     auth = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
     one = json.dumps(sample_event()).encode()
 
     def measure(name, url, *, body=one, headers=auth, connections=16, unit="events/s", events_per_request=1):
         servers.empty_events()
         server_cpu = servers.cpu_seconds()
+        reader = AnalyticsReader(servers, refresh_every) if refresh_every and url.startswith(
+            f"http://{servers.http}/api/") else None
+        if reader:
+            reader.start()
         report, cpu = run_wrk(url, body=body, headers=headers, connections=connections, seconds=seconds)
+        if reader:
+            reader.stop.set()
+            reader.join()
         server_cpu = servers.cpu_seconds() - server_cpu
         result = http_result(name, unit, report, cpu, events_per_request=events_per_request)
         result.server_cpu_us = per_event_us(server_cpu, result.acknowledged)
         result.stored = servers.stored_events()
+        if reader:
+            result.notes["analytics_reads_s"] = [round(read, 3) for read in reader.reads]
         return result
 
     results = [measure("bare reference, single event, c16", f"http://{servers.bare}/events")]
@@ -406,6 +435,9 @@ def main():
         "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "results" / "latest.json")
+    parser.add_argument("--refresh-every", type=float, default=0, metavar="SECONDS",
+                        help="read the analytics summary (a refresh of the rollups) this often during the REST "
+                             "measurements; 0: never")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -414,7 +446,8 @@ def main():
     with Servers(args.admin_database_url, args.redis_url) as servers:
         warm_up(servers)
         for _round in range(args.rounds):
-            results = measure_http(servers, args.seconds) + measure_grpc(servers, args.seconds)
+            results = measure_http(servers, args.seconds, refresh_every=args.refresh_every) + measure_grpc(
+                servers, args.seconds)
             servers.checkpoint()
             results.append(measure_copy(servers))
             attach_ratios(results)
