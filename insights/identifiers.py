@@ -14,6 +14,8 @@ The fingerprint is there so that a retry is told from a conflict by reading this
 """
 
 from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from insights import partitions
 
@@ -34,6 +36,18 @@ def stored_fingerprints(model, id_field: str, organization_id, identifiers) -> d
             [organization_id, list(set(identifiers))],
         )
         return dict(cursor.fetchall())
+
+
+def matching(model, id_field: str, identifier: str) -> Q:
+    """The rows of ``model`` whose ``id_field`` is ``identifier``, for a filter the partitioned table has no index
+    for: there, the identifiers table gives their timestamps, which the ``(organization, timestamp)`` index finds."""
+    found = Q(**{id_field: identifier})
+    if not partitions.is_partitioned(model):
+        return found
+    timestamps = RawSQL(
+        f'SELECT "timestamp" FROM "{model._meta.db_table}_identifier" WHERE "{id_field}" = %s', [identifier]
+    )
+    return found & Q(timestamp__in=timestamps)
 
 
 def create_sql(table: str, id_field: str) -> list[str]:

@@ -18,8 +18,14 @@ from insights import identifiers, partitions
 from project.conf import ubi_settings
 
 TABLES = (("event", "event_id"), ("query", "query_id"))
-# Indexes only PostgreSQL has (Django's state has no portable way to say them): these filters match few rows.
-HASHED = {"event": ("session_id", "client_id", "user_id")}
+# Indexes of the partitioned tables only, which Django's state does not list: hash indexes for the event filters
+# that match few rows each, and the query_id lookup of queries, whose unique constraint the identifiers table
+# holds instead (insights.identifiers).
+PARTITIONED_INDEXES = {
+    "event": [f'"ubi_event_{column}_hash" ON "insights_event" USING hash ({column})'
+              for column in ("session_id", "client_id", "user_id")],
+    "query": ['"ubi_query_org_query" ON "insights_query" (organization_id, query_id)'],
+}
 
 
 def partition(apps, schema_editor):
@@ -87,9 +93,8 @@ def rebuild(schema_editor, model, id_field: str, *, partitioned: bool) -> None:
     for index in model._meta.indexes:
         schema_editor.add_index(model, index)
     if partitioned:
-        for column in HASHED.get(model._meta.model_name, ()):
-            schema_editor.execute(f'CREATE INDEX "ubi_{model._meta.model_name}_{column}_hash" ON "{table}" '
-                                  f"USING hash ({column})")
+        for index in PARTITIONED_INDEXES[model._meta.model_name]:
+            schema_editor.execute(f"CREATE INDEX {index}")
     else:
         for constraint in model._meta.constraints:
             schema_editor.add_constraint(model, constraint)
