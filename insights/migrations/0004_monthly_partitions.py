@@ -33,6 +33,7 @@ def partition(apps, schema_editor):
         return
     for model_name, id_field in TABLES:
         rebuild(schema_editor, apps.get_model("insights", model_name), id_field, partitioned=True)
+    partitions.forget()
 
 
 def unpartition(apps, schema_editor):
@@ -40,6 +41,7 @@ def unpartition(apps, schema_editor):
         return
     for model_name, id_field in TABLES:
         rebuild(schema_editor, apps.get_model("insights", model_name), id_field, partitioned=False)
+    partitions.forget()
 
 
 def rebuild(schema_editor, model, id_field: str, *, partitioned: bool) -> None:
