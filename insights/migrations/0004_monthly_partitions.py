@@ -1,5 +1,6 @@
 """Partition the queries and events tables by month on PostgreSQL, and leave the events table the indexes its
-reads need (docs/data.md). SQLite keeps plain tables: there, only the five per-filter indexes go.
+reads need (docs/data.md). SQLite keeps plain tables: there, only the three per-filter indexes of session_id,
+client_id and user_id go.
 
 On PostgreSQL each table is rebuilt: the plain table is renamed aside, a partitioned table of the same columns
 takes its name (with its own identity sequence, continuing the old one's values), gets a partition for this month,
@@ -113,8 +114,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(model_name="event", name="ubi_event_org_app_time"),
-        migrations.RemoveIndex(model_name="event", name="ubi_event_org_action_time"),
         migrations.RemoveIndex(model_name="event", name="ubi_event_org_session_time"),
         migrations.RemoveIndex(model_name="event", name="ubi_event_org_client_time"),
         migrations.RemoveIndex(model_name="event", name="ubi_event_org_user_time"),
