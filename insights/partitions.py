@@ -31,15 +31,28 @@ _BOUND = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 
 
 def is_partitioned(model=Event) -> bool:
-    """Whether ``model``'s table is a partitioned table (False on SQLite)."""
+    """Whether ``model``'s table is a partitioned table (False on SQLite).
+
+    Known once per process and database: only a migration changes it, and it calls ``forget``. The service reads it
+    on a retry, which costs no query more than it did on plain tables."""
     if connection.vendor != "postgresql":
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT FROM pg_partitioned_table WHERE partrelid = to_regclass(%s))",
-            [model._meta.db_table],
-        )
-        return cursor.fetchone()[0]
+    key = (connection.settings_dict["NAME"], model._meta.db_table)
+    if key not in _partitioned:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM pg_partitioned_table WHERE partrelid = to_regclass(%s))", [key[1]]
+            )
+            _partitioned[key] = cursor.fetchone()[0]
+    return _partitioned[key]
+
+
+def forget() -> None:
+    """Forget what ``is_partitioned`` knows: the tables were converted (the migration, either way)."""
+    _partitioned.clear()
+
+
+_partitioned: dict[tuple[str, str], bool] = {}
 
 
 def month_start(moment: datetime.datetime, months: int = 0) -> datetime.datetime:

@@ -1,9 +1,11 @@
 """Partition the queries and events tables by month on PostgreSQL, and leave the events table the indexes its
-reads need (docs/data.md). SQLite keeps plain tables: there, only the five per-filter indexes go.
+reads need (docs/data.md). SQLite keeps plain tables: there, only the three per-filter indexes of session_id,
+client_id and user_id go.
 
 On PostgreSQL each table is rebuilt: the plain table is renamed aside, a partitioned table of the same columns
-takes its name (with its own identity sequence, continuing the old one's values), gets a partition for every month
-its rows have, this month and the ``PARTITION_MONTHS_AHEAD`` next ones, and a DEFAULT partition; the rows are copied
+takes its name (with its own identity sequence, continuing the old one's values), gets a partition for this month,
+the ``PARTITION_MONTHS_AHEAD`` next ones and every earlier month its rows have, and a DEFAULT partition (for rows
+of later months); the rows are copied
 with their ids, the identifiers table (``insights.identifiers``) is filled from them, the plain table is dropped,
 and the primary key ``(id, timestamp)``, the foreign key (under its old name) and the indexes are made on the
 partitioned table, which makes them on each partition. Everything runs in the migration's transaction: a failure
@@ -33,6 +35,7 @@ def partition(apps, schema_editor):
         return
     for model_name, id_field in TABLES:
         rebuild(schema_editor, apps.get_model("insights", model_name), id_field, partitioned=True)
+    partitions.forget()
 
 
 def unpartition(apps, schema_editor):
@@ -40,6 +43,7 @@ def unpartition(apps, schema_editor):
         return
     for model_name, id_field in TABLES:
         rebuild(schema_editor, apps.get_model("insights", model_name), id_field, partitioned=False)
+    partitions.forget()
 
 
 def rebuild(schema_editor, model, id_field: str, *, partitioned: bool) -> None:
@@ -67,9 +71,11 @@ def rebuild(schema_editor, model, id_field: str, *, partitioned: bool) -> None:
             execute(
                 f"SELECT DISTINCT date_trunc('month', \"timestamp\" AT TIME ZONE 'UTC') FROM \"{aside}\""
             )
-            months = {month.replace(tzinfo=datetime.timezone.utc) for (month,) in cursor.fetchall()}
             now = datetime.datetime.now(datetime.timezone.utc)
-            months |= {partitions.month_start(now, ahead) for ahead in range(ubi_settings.PARTITION_MONTHS_AHEAD + 1)}
+            ahead = [partitions.month_start(now, months) for months in range(ubi_settings.PARTITION_MONTHS_AHEAD + 1)]
+            # A month past those (a client's clock far ahead) is left to the DEFAULT partition.
+            months = {month.replace(tzinfo=datetime.timezone.utc) for (month,) in cursor.fetchall()}
+            months = {month for month in months if month <= ahead[-1]} | set(ahead)
             for start in sorted(months):
                 execute(
                     f'CREATE TABLE "{partitions.partition_name(table, start)}" PARTITION OF "{table}" '
@@ -108,8 +114,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(model_name="event", name="ubi_event_org_app_time"),
-        migrations.RemoveIndex(model_name="event", name="ubi_event_org_action_time"),
         migrations.RemoveIndex(model_name="event", name="ubi_event_org_session_time"),
         migrations.RemoveIndex(model_name="event", name="ubi_event_org_client_time"),
         migrations.RemoveIndex(model_name="event", name="ubi_event_org_user_time"),
