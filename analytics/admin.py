@@ -13,6 +13,11 @@ class AnalyticsSettingsAdmin(OrganizationScopedAdmin):
     list_filter = ("organization",)
     fields = ("organization", "impression_action", "click_action")
 
+    def delete_queryset(self, request, queryset):
+        """One by one, so that each deletion marks its organisation's rollups stale (``AnalyticsSettings.delete``)."""
+        for settings in queryset:
+            settings.delete()
+
 
 @admin.register(JudgmentList)
 class JudgmentListAdmin(OrganizationScopedAdmin):

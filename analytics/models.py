@@ -48,7 +48,8 @@ class AnalyticsSettings(models.Model):
         return f"Analytics settings of {self.organization}"
 
     def save(self, *args, **kwargs):
-        """Saves, and marks the organisation's rollups stale: the action names decide every count in them."""
+        """Saves, and marks the organisation's rollups stale: the action names decide every count in them. (A
+        queryset's ``update`` or ``delete`` would not: change these rows one by one, as the admin does.)"""
         super().save(*args, **kwargs)
         StaleRange.objects.create(organization_id=self.organization_id)
 
@@ -186,9 +187,9 @@ class RollupRefresh(models.Model):
 
 
 class RollupGap(models.Model):
-    """Ids ``low`` to ``high`` of the queries or events (``source``, the table) that a refresh found missing below the highest
-    id it read: rows of transactions not committed yet, which the next refreshes count when they appear, until
-    ``ANALYTICS_LATE_COMMIT_SECONDS`` after ``opened_at`` (then the ids are taken to be rolled back)."""
+    """Ids ``low`` to ``high`` of the queries or events (``source``, the table) that a refresh found missing below
+    the highest id it read: rows of transactions not committed yet, which the next refreshes count when they
+    appear, until ``ANALYTICS_LATE_COMMIT_SECONDS`` after ``opened_at`` (then the ids are taken to be rolled back)."""
 
     id = models.BigAutoField(primary_key=True)
     source = models.CharField(max_length=40, help_text="The table: insights_query or insights_event.")

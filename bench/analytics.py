@@ -89,7 +89,8 @@ def fill(servers: Servers, events: int, *, more: float = 0.0, start=None) -> dic
         start = start or conn.execute(f"SELECT now() - interval '{DAYS} days'").fetchone()[0]
         params = {"org": org, "start": start, "step": DAYS * 86_400_000_000 // searches, "distinct": DISTINCT_QUERIES,
                   "documents": DOCUMENTS, "hits": HITS}
-        with tqdm(total=last - first + 1, desc=f"filling {events:,} events", unit="search", file=sys.stderr) as progress:
+        with tqdm(total=last - first + 1, desc=f"filling {events:,} events", unit="search",
+                  file=sys.stderr) as progress:
             for low in range(first, last + 1, CHUNK):
                 high = min(low + CHUNK - 1, last)
                 conn.execute(QUERIES_SQL, {**params, "low": low, "high": high})

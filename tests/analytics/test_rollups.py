@@ -234,14 +234,15 @@ def test_forget_deletes_a_range_s_rollups_and_the_next_refresh_counts_what_is_le
 
 
 def test_mixed_data_in_batches_is_rolled_up_as_the_raw_definitions_count_it(org):
-    """Seeded random searches and events (some before their query, some impressions, ordinals beyond the maximum rank, two
-    applications, three days), ingested in batches with a refresh between."""
+    """Seeded random searches and events (some before their query, some impressions, ordinals beyond the maximum
+    rank, two applications, three days), ingested in batches with a refresh between."""
     randomness = random.Random(19)
     writer = tracker(org)
     query_ids = [f"Q{number}" for number in range(40)]
     for batch in range(4):
         for query_id in query_ids[batch * 10:(batch + 1) * 10]:
-            hits = randomness.choice([None, [], [f"d{randomness.randrange(8)}" for _ in range(randomness.randrange(1, 6))]])
+            shown = [f"d{randomness.randrange(8)}" for _ in range(randomness.randrange(1, 6))]
+            hits = randomness.choice([None, [], shown])
             track_query(writer, randomness.choice(["toner", "paper", "ink"]), hit_ids=hits, query_id=query_id,
                         application=randomness.choice(["shop", "blog"]), timestamp=_moment(randomness))
         events = []
