@@ -24,6 +24,7 @@ COPY accounts accounts
 COPY oauth oauth
 COPY insights insights
 COPY analytics analytics
+COPY lifecycle lifecycle
 COPY rest_api rest_api
 COPY collector collector
 COPY grpc_api grpc_api

@@ -55,12 +55,35 @@ def record(
 
     Call it before a deletion: afterwards the object has no primary key.
     """
-    return AuditEvent.objects.create(
-        action=action,
+    return record_about(
+        action,
         organization_id=organization_id_of(obj),
         object_type=str(obj._meta.verbose_name),
         object_id=str(obj.pk),
-        object_repr=describe(obj)[:300],
+        object_repr=describe(obj),
+        changes=changes,
+        actor=actor,
+    )
+
+
+def record_about(
+    action: AuditEvent.Action,
+    *,
+    organization_id,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    changes: dict | None = None,
+    actor: User | AppClient | str | None = None,
+) -> AuditEvent:
+    """Write one event about something that is no row, or no longer one (a person's erased data, an organisation
+    offboarded, expired rows): named by the caller, in ``organization_id`` (``None``: platform-wide)."""
+    return AuditEvent.objects.create(
+        action=action,
+        organization_id=organization_id,
+        object_type=object_type,
+        object_id=object_id[:100],
+        object_repr=object_repr[:300],
         changes=changes or {},
         **_actor_fields(actor if actor is not None else _actor.get()),
     )

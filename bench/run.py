@@ -3,8 +3,8 @@
     .venv/bin/python bench/run.py [--seconds 10] [--rounds 3] [--out bench/results/latest.json]
 
 What it measures, in one run on one machine (server, database and load generator share the cores):
-- references: PostgreSQL's own rate for the same event rows (``COPY`` through psycopg, 1000 rows a transaction),
-  and a bare Django view (bench/bare.py: no DRF, no middleware) that parses the same JSON, verifies the same JWT
+- references: PostgreSQL's own rate for the same event rows (``COPY`` through psycopg, 1000 rows a transaction)
+  into a table with only the indexes idempotency needs, and into the events table itself; and a bare Django view (bench/bare.py: no DRF, no middleware) that parses the same JSON, verifies the same JWT
   and inserts one row, served by the same gunicorn;
 - REST single events (concurrency 16 and 64), REST batches of 100 and 1000, gRPC unary TrackEvent and the
   TrackEvents stream, and the token endpoint;
@@ -113,7 +113,8 @@ class Result:
 class Servers:
     """The production setup on a scratch PostgreSQL database: gunicorn (project and bare reference) and grpcserver."""
 
-    def __init__(self, admin_url: str, redis_url: str, *, rate_limits: dict | None = None):
+    def __init__(self, admin_url: str, redis_url: str, *, rate_limits: dict | None = None, unpartitioned=False):
+        self.unpartitioned = unpartitioned
         self.database = f"ubi_bench_{os.getpid()}"
         self.admin_url = admin_url
         self.database_url = admin_url.rsplit("/", 1)[0] + "/" + self.database
@@ -141,6 +142,8 @@ class Servers:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.database}"')
         self.manage("migrate", "-v0")
+        if self.unpartitioned:
+            self.manage("migrate", "insights", UNPARTITIONED_MIGRATION, "-v0")
         self.client = json.loads(
             self.manage("create_app_client", "--org", "Bench", "--name", "bench",
                         "--roles", "insights:read,insights:write", "--json")
@@ -335,7 +338,7 @@ def measure_http(servers: Servers, seconds: int, *, refresh_every: float = 0) ->
         batch = json.dumps([sample_event(i) for i in range(size)]).encode()
         result = measure(f"REST batch of {size}, c4", f"http://{servers.http}/api/v1/ubi/events", body=batch,
                          connections=4, events_per_request=size)
-        result.reference = "PostgreSQL COPY, 1000 rows a transaction"
+        result.reference = COPY_MINIMAL
         results.append(result)
     # The browser collector: the same bodies with an ingest key in the URL and a page's Origin, no token. Each is
     # compared with the same reference as its bearer-token twin, and with that twin (COLLECTOR_BEARER_TWINS).
@@ -380,7 +383,7 @@ def run_grpc_load(servers: Servers, mode: str, seconds: int) -> dict:
 def measure_grpc(servers: Servers, seconds: int) -> list[Result]:
     results = []
     for mode, reference in (("unary", "bare reference, single event, c16"),
-                            ("stream", "PostgreSQL COPY, 1000 rows a transaction")):
+                            ("stream", COPY_MINIMAL)):
         servers.empty_events()
         server_cpu = servers.cpu_seconds()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -398,29 +401,42 @@ def measure_grpc(servers: Servers, seconds: int) -> list[Result]:
     return results
 
 
-def measure_copy(servers: Servers, rows: int = 100_000) -> Result:
+COPY_MINIMAL = "PostgreSQL COPY, idempotency indexes only"
+COPY_FULL = "PostgreSQL COPY into the events table"
+
+
+def measure_copy(servers: Servers, rows: int = 100_000) -> list[Result]:
     """PostgreSQL's own rate for the very rows the API stored (the stream's, the round's last measurement), 1000
-    rows a transaction, into a twin table with the same indexes, empty as every measurement's table starts."""
+    rows a transaction, each time into an empty table: a plain table with only what idempotency needs (the primary
+    key and the ``(organization_id, event_id)`` uniqueness), then the events table itself, emptied, as it is
+    (partitions, identifiers table, indexes, foreign key)."""
     with psycopg.connect(servers.database_url) as conn:
-        conn.execute(f"CREATE TABLE bench_copy (LIKE {EVENT_TABLE} INCLUDING ALL)")
-        conn.commit()
         buffer = bytearray()
         with conn.cursor().copy(f"COPY (SELECT * FROM {EVENT_TABLE} LIMIT {rows}) TO STDOUT") as copy:
             for data in copy:
                 buffer += data
         lines = bytes(buffer).splitlines(keepends=True)
-        server_cpu = servers.cpu_seconds()
-        started = time.perf_counter()
-        for start in range(0, len(lines), 1000):
-            with conn.cursor().copy("COPY bench_copy FROM STDIN") as copy:
-                copy.write(b"".join(lines[start:start + 1000]))
-            conn.commit()
-        elapsed = time.perf_counter() - started
-        server_cpu = servers.cpu_seconds() - server_cpu
+        conn.execute(f"CREATE TABLE bench_copy (LIKE {EVENT_TABLE} INCLUDING DEFAULTS)")
+        conn.execute("ALTER TABLE bench_copy ADD PRIMARY KEY (id), ADD UNIQUE (organization_id, event_id)")
+        conn.execute(f"TRUNCATE {EVENT_TABLE}")
+        conn.commit()
+        results = []
+        for name, table in ((COPY_MINIMAL, "bench_copy"), (COPY_FULL, EVENT_TABLE)):
+            servers.checkpoint()
+            server_cpu = servers.cpu_seconds()
+            started = time.perf_counter()
+            for start in range(0, len(lines), 1000):
+                with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                    copy.write(b"".join(lines[start:start + 1000]))
+                conn.commit()
+            elapsed = time.perf_counter() - started
+            server_cpu = servers.cpu_seconds() - server_cpu
+            results.append(Result(name=name, unit="events/s", rate=len(lines) / elapsed,
+                                  server_cpu_us=per_event_us(server_cpu, len(lines)), notes={"rows": len(lines)},
+                                  reference=None if table == "bench_copy" else COPY_MINIMAL))
         conn.execute("DROP TABLE bench_copy")
         conn.commit()
-    return Result(name="PostgreSQL COPY, 1000 rows a transaction", unit="events/s", rate=len(lines) / elapsed,
-                  server_cpu_us=per_event_us(server_cpu, len(lines)), notes={"rows": len(lines)})
+    return results
 
 
 def attach_ratios(results: list[Result]) -> None:
@@ -466,6 +482,8 @@ def _fmt(value, spec=".1f"):
 
 
 EVENT_TABLE = "insights_event"
+# The last migration before the monthly partitions: plain tables, and the events table's nine indexes.
+UNPARTITIONED_MIGRATION = "0003_query_plural"
 
 
 def main():
@@ -475,6 +493,8 @@ def main():
     parser.add_argument("--admin-database-url", default=os.environ.get(
         "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    parser.add_argument("--unpartitioned", action="store_true",
+                        help=f"measure the plain tables of insights {UNPARTITIONED_MIGRATION} (before the partitions)")
     parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "results" / "latest.json")
     parser.add_argument("--refresh-every", type=float, default=0, metavar="SECONDS",
                         help="read the analytics summary (a refresh of the rollups) this often during the REST "
@@ -484,13 +504,13 @@ def main():
         sys.exit("wrk is not installed: apt-get install wrk")
 
     rounds: list[list[Result]] = []
-    with Servers(args.admin_database_url, args.redis_url) as servers:
+    with Servers(args.admin_database_url, args.redis_url, unpartitioned=args.unpartitioned) as servers:
         warm_up(servers)
         for _round in range(args.rounds):
             results = measure_http(servers, args.seconds, refresh_every=args.refresh_every) + measure_grpc(
                 servers, args.seconds)
             servers.checkpoint()
-            results.append(measure_copy(servers))
+            results += measure_copy(servers)
             attach_ratios(results)
             rounds.append(results)
     measured = [result for results in rounds for result in results if result.acknowledged]

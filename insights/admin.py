@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from accounts.admin_scope import OrganizationScopedAdmin, ReadOnlyAdmin
 from accounts.models import Organization
-from insights import maintenance, validation
+from insights import identifiers, maintenance, validation
 from insights.models import Event, Maintenance, Query
 
 
@@ -124,6 +124,7 @@ class TrackedDocumentAdmin(ReadOnlyAdmin, OrganizationScopedAdmin):
     """
 
     SEARCH_FIELDS: tuple[str, ...] = ()
+    IDENTIFIER = ""  # the field insights.identifiers keeps unique, matched through it
     ordering = ("-timestamp",)
     paginator = CappedCountPaginator
     show_full_result_count = False
@@ -152,7 +153,7 @@ class TrackedDocumentAdmin(ReadOnlyAdmin, OrganizationScopedAdmin):
             return queryset, False
         matches = Q()
         for name in self.SEARCH_FIELDS:
-            matches |= Q(**{name: term})
+            matches |= identifiers.matching(self.model, name, term) if name == self.IDENTIFIER else Q(**{name: term})
         return queryset.filter(matches), False
 
 
@@ -178,8 +179,9 @@ class QueryAdmin(TrackedDocumentAdmin):
 
 @admin.register(Event)
 class EventAdmin(TrackedDocumentAdmin):
-    # Each leads an index after the organisation (insights.models.Event).
+    # Each has an index (insights.models.Event); event_id's, on PostgreSQL, is the identifiers table's.
     SEARCH_FIELDS = ("event_id", "query_id", "session_id", "client_id", "user_id")
+    IDENTIFIER = "event_id"
     search_help_text = "An exact event_id, query_id, session_id, client_id or user_id."
     list_display = ("timestamp", "action_name", "application", "object_id", "ordinal", "query_id", "session_id")
     list_filter = (ApplicationFilter, ActionFilter, ("timestamp", admin.DateFieldListFilter))

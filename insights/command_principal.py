@@ -19,11 +19,7 @@ def command_principal(organization: str, *, roles: tuple[str, ...], command: str
 
     Raises ``NotFound`` for an unknown organisation: a command never creates one by a typo.
     """
-    found = Organization.objects.filter(name=organization).first()
-    if found is None and _is_uuid(organization):
-        found = Organization.objects.filter(pk=organization).first()
-    if found is None:
-        raise NotFound(f"No organisation {organization!r}.")
+    found = command_organization(organization)
     return Principal(
         kind=COMMAND,
         id=command,
@@ -33,6 +29,16 @@ def command_principal(organization: str, *, roles: tuple[str, ...], command: str
         client_id=f"manage.py {command}",
         token_id="",
     )
+
+
+def command_organization(organization: str) -> Organization:
+    """The organisation named ``organization`` (its name, or its id). Raises ``NotFound`` for an unknown one."""
+    found = Organization.objects.filter(name=organization).first()
+    if found is None and _is_uuid(organization):
+        found = Organization.objects.filter(pk=organization).first()
+    if found is None:
+        raise NotFound(f"No organisation {organization!r}.")
+    return found
 
 
 def _is_uuid(text: str) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from insights import bulk, jsontext, maintenance, validation
+from insights import bulk, identifiers, jsontext, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
 from project.conf import ubi_settings
@@ -193,11 +193,7 @@ def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids
     if _insert(model, rows):
         return
     for _attempt in range(_ATTEMPTS):
-        stored = dict(
-            model.objects.filter(
-                organization_id=principal.org_id, **{f"{id_field}__in": set(chosen_ids)}
-            ).values_list(id_field, "fingerprint")
-        )
+        stored = identifiers.stored_fingerprints(model, id_field, principal.org_id, chosen_ids)
         for row in rows:
             identifier = row[id_field]
             if identifier in stored and stored[identifier] != row["fingerprint"]:

@@ -17,6 +17,9 @@ DEFAULTS = {
     "MAX_EVENTS_PER_STREAM": 100_000,
     "MAX_STREAM_BYTES": 64 * 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
+    # PostgreSQL's monthly partitions of the queries and events tables (insights/partitions.py): how many months
+    # after this one ensure_partitions makes ahead of time (the migration, scripts/serve.sh, a daily cron).
+    "PARTITION_MONTHS_AHEAD": 3,
     # Pagination of every list endpoint and RPC.
     "DEFAULT_PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 1000,
@@ -96,6 +99,11 @@ DEFAULTS = {
     # PostgreSQL commits ids out of order. Longer than any ingest transaction (a gRPC stream of
     # MAX_EVENTS_PER_STREAM events is the longest); a longer one only costs each refresh more rows to re-read.
     "ANALYTICS_LATE_COMMIT_SECONDS": 300,
+    # Data lifecycle (docs/data-lifecycle.md): the retention period, in days, of an organisation that has none of
+    # its own (0: keep forever), and how many rows one statement of retention, erasure or offboarding deletes, so
+    # that no transaction holds millions of rows.
+    "RETENTION_DAYS_DEFAULT": 0,
+    "LIFECYCLE_BATCH_SIZE": 10_000,
 }
 
 

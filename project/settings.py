@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "oauth",
     "insights",
     "analytics",
+    "lifecycle",
     "rest_api",
     "grpc_api",
     "collector",

@@ -23,6 +23,7 @@ UBI_OPERATIONS = {
     ("/api/v1/ubi/queries/{query_id}", "get"),
     ("/api/v1/ubi/events", "post"),
     ("/api/v1/ubi/events", "get"),
+    ("/api/v1/ubi/subjects/{kind}/{value}", "delete"),
 }
 
 

@@ -23,6 +23,7 @@ def problem(response, status: int) -> dict:
         ("POST", "/api/v1/ubi/queries", {"data": "{", "headers": {"Content-Type": "application/json"}}, 400),  # parse
         ("POST", "/api/v1/ubi/queries", {"data": "x", "headers": {"Content-Type": "text/plain"}}, 415),
         ("GET", "/api/v1/ubi/events?page=0", {}, 400),
+        ("DELETE", "/api/v1/ubi/subjects/user_id/someone", {}, 403),  # the role, insights:erase
     ],
 )
 def test_every_error_names_the_path_that_failed(api, method, path, kwargs, status):

@@ -21,6 +21,8 @@ from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from insights import services
 from insights.models import Event, Query
 from insights.selectors import EVENT_FILTERS, QUERY_FILTERS, TIME_FILTERS
+from lifecycle.erasure import ERASE_ROLE
+from lifecycle.erasure import KINDS as ERASURE_KINDS
 from oauth.principals import principal_from_bearer
 from tests.support import factories
 from tests.support.api import Api
@@ -128,6 +130,15 @@ def rest_list_events(api: Api, world: World, name):
     assert_only_a(events=page["items"])
 
 
+def rest_erase_subject(api: Api, world: World, kind):
+    # B's look-alike rows carry the same user_id, client_id and session_id: A's one event and its query go only.
+    eraser = Api(api.base_url, factories.bearer_for(factories.make_client(world.org_a, roles=[ERASE_ROLE]).client))
+    answer = eraser.delete(f"/api/v1/ubi/subjects/{kind}/{FILTER_VALUES[kind]}")
+    assert answer.json() == {"queries": 1, "events": 1}
+    assert api.get("/api/v1/ubi/events").json()["totalItems"] == 0
+    assert api.get("/api/v1/ubi/queries").json()["totalItems"] == 0
+
+
 def rest_me(api: Api, world: World, _filter):
     assert api.get("/api/v1/me").json()["organization"] == str(world.org_a.pk)
 
@@ -220,6 +231,7 @@ REST_MATRIX = {
     ("GET", "/api/v1/ubi/queries/<str:query_id>"): (rest_get_query, [None]),
     ("POST", "/api/v1/ubi/events"): (rest_track_events, [None]),
     ("GET", "/api/v1/ubi/events"): (rest_list_events, [None, *EVENT_FILTERS, *TIME_FILTERS]),
+    ("DELETE", "/api/v1/ubi/subjects/<str:kind>/<text:value>"): (rest_erase_subject, list(ERASURE_KINDS)),
     ("GET", "/api/v1/me"): (rest_me, [None]),
     ("POST", "/api/v1/judgments"): (rest_compute_judgments, [None]),
     ("GET", "/api/v1/judgments"): (rest_list_judgments, [None]),
