@@ -122,6 +122,7 @@ def fill(organization) -> None:
     AnalyticsSettings.objects.create(organization=organization)
     compute_judgment_list(writer, name="clicks", model="coec", filters={})  # refreshes the rollups first
     set_retention(organization, days=400)
+    factories.make_ingest_key(organization, "shop", ["https://shop.example"])
 
 
 def _tokens(user, client) -> None:
