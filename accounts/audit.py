@@ -29,7 +29,7 @@ SHOWN_FIELDS = frozenset({
     "is_active", "is_staff", "is_superuser", "is_service_account", "must_change_password", "rate_limit",
     "client_type", "authorization_grant_type", "redirect_uris", "require_authorization_code_flow",
     "skip_authorization", "issuer", "client_id", "mandatory", "provision_users", "password_max_age_days",
-    "two_step_verification",
+    "two_step_verification", "application", "allowed_origins", "key",
 })
 
 # Their ``str()`` is the token or code itself.

@@ -19,6 +19,8 @@ class TrackedDocument(models.Model):
     # The UBI fields stored in a column of the same name; the document is rebuilt from these, the timestamp
     # and ``extra``.
     DOCUMENT_FIELDS: tuple[str, ...] = ()
+    # The field that names a document within its organisation, given by the client or generated.
+    ID_FIELD = ""
 
     # Indexes lead with the organisation, which makes its own FK index redundant.
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -62,6 +64,8 @@ class TrackedDocument(models.Model):
 class Query(TrackedDocument):
     """A search as a user made it (UBI ``query.request.schema.json``)."""
 
+    ID_FIELD = "query_id"
+
     DOCUMENT_FIELDS = (
         "query_id",
         "application",
@@ -103,6 +107,8 @@ class Event(TrackedDocument):
 
     ``event_id`` is not a UBI field: the caller may choose it to make retries safe; otherwise it is a UUID.
     """
+
+    ID_FIELD = "event_id"
 
     DOCUMENT_FIELDS = (
         "event_id",

@@ -40,20 +40,23 @@ def track_query(principal: Principal, *, query: dict) -> str:
     ``timestamp`` is filed under the time it was received. Raises ``PermissionDenied`` without
     ``insights:write``, ``InvalidInput`` keyed by field name (``"user_query"``, ``"query_attributes"``, ...), and
     ``Conflict`` when the ``query_id`` is already tracked in this organisation with different content (the same
-    content succeeds and stores nothing). Another organisation's queries never collide with it.
+    content succeeds and stores nothing). Another organisation's queries never collide with it. A principal
+    restricted to one application (an ingest key) files a query naming none under it, and one naming another is
+    ``InvalidInput`` keyed ``"application"``.
     """
     _require_writer(principal)
-    cleaned = validation.clean_query(query)
-    chosen = "query_id" in cleaned.document
-    document = cleaned.document if chosen else {**cleaned.document, "query_id": next(_new_ids(1))}
-    row = Query.row_from_document(
-        organization_id=principal.org_id,
-        document=document,
-        timestamp=cleaned.timestamp or timezone.now(),
-        fingerprint=_fingerprint(document),
-    )
-    _store(Query, "query_id", principal, [row], chosen_ids=[row["query_id"]] if chosen else [])
-    return row["query_id"]
+    return _track(principal, Query, [validation.clean_query(query)], batch=False)[0]
+
+
+def track_queries(principal: Principal, *, queries: list[dict]) -> list[str]:
+    """Track a batch of UBI queries, all or nothing, and return their ``query_id``\\ s in the order given.
+
+    The twin of ``track_events`` for queries: at most ``MAX_EVENTS_PER_REQUEST`` of them, each as for
+    ``track_query``, errors keyed ``"[i].field"``, the same ``query_id`` twice in one batch one query if the content
+    is the same (else ``InvalidInput``), one transaction and one bulk insert.
+    """
+    _require_writer(principal)
+    return _track(principal, Query, validation.clean_queries(queries))
 
 
 def track_event(principal: Principal, *, event: dict) -> str:
@@ -63,10 +66,10 @@ def track_event(principal: Principal, *, event: dict) -> str:
     characters) that makes a retry safe; without one a UUID is generated. Raises ``PermissionDenied`` without
     ``insights:write``, ``InvalidInput`` keyed by field name (``"action_name"``,
     ``"event_attributes.position.ordinal"``), and ``Conflict`` when the ``event_id`` is already tracked in this
-    organisation with different content.
+    organisation with different content. A principal restricted to one application is as for ``track_query``.
     """
     _require_writer(principal)
-    return _track(principal, [validation.clean_event(event)])[0]
+    return _track(principal, Event, [validation.clean_event(event)], batch=False)[0]
 
 
 def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
@@ -79,7 +82,7 @@ def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
     ``event_id`` is already tracked with different content. One transaction, one bulk insert.
     """
     _require_writer(principal)
-    return _track(principal, validation.clean_events(events))
+    return _track(principal, Event, validation.clean_events(events))
 
 
 def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[str]:
@@ -105,7 +108,7 @@ def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[
         # At least one batch, even for an empty stream: validation says what an empty batch is.
         for start in range(0, max(len(received), 1), batch_size):
             try:
-                event_ids += _track(principal, validation.clean_events(received[start : start + batch_size]))
+                event_ids += _track(principal, Event, validation.clean_events(received[start : start + batch_size]))
             except InvalidInput as exc:
                 # Validated before stored, so the transaction is intact: go on, to name every invalid event.
                 errors.update(_offset_batch_errors(exc.errors, start))
@@ -127,33 +130,53 @@ def _require_writer(principal: Principal) -> None:
     maintenance.refuse_writes()
 
 
-def _track(principal: Principal, cleaned_events: list[validation.Cleaned]) -> list[str]:
-    event_ids = []
+def _track(principal: Principal, model, cleaned_documents: list[validation.Cleaned], *, batch: bool = True) -> list[str]:
+    """Store the cleaned documents of ``model`` (``Query`` or ``Event``) and return their identifiers in order.
+
+    Each gets its identifier (``model.ID_FIELD``) when it has none, and the principal's application when it is
+    restricted to one. Errors are keyed ``[i].field`` in a ``batch``, ``field`` for a single document.
+    """
+    id_field = model.ID_FIELD
+    identifiers = []
     chosen_ids = []
     rows_by_id: dict[str, dict] = {}
     first_index_by_id: dict[str, int] = {}
     errors = validation.Errors()
-    new_ids = _new_ids(sum("event_id" not in cleaned.document for cleaned in cleaned_events))
-    for index, cleaned in enumerate(cleaned_events):
+    new_ids = _new_ids(sum(id_field not in cleaned.document for cleaned in cleaned_documents))
+    received = timezone.now()
+    for index, cleaned in enumerate(cleaned_documents):
         document = cleaned.document
-        if "event_id" in document:
-            chosen_ids.append(document["event_id"])
+        if principal.application is not None:
+            document = _in_application(principal.application, document, errors, f"[{index}]" if batch else "")
+        if id_field in document:
+            chosen_ids.append(document[id_field])
         else:
-            document = {**document, "event_id": next(new_ids)}
-        event_id = document["event_id"]
-        event_ids.append(event_id)
-        row = Event.row_from_document(
+            document = {**document, id_field: next(new_ids)}
+        identifier = document[id_field]
+        identifiers.append(identifier)
+        row = model.row_from_document(
             organization_id=principal.org_id,
             document=document,
-            timestamp=cleaned.timestamp,
+            timestamp=cleaned.timestamp or received,  # only a query may lack one
             fingerprint=_fingerprint(document),
         )
-        first_index = first_index_by_id.setdefault(event_id, index)
-        if rows_by_id.setdefault(event_id, row)["fingerprint"] != row["fingerprint"]:
-            errors.add(f"[{index}].event_id", f"event_id repeats that of [{first_index}] with different content.")
+        first_index = first_index_by_id.setdefault(identifier, index)
+        if rows_by_id.setdefault(identifier, row)["fingerprint"] != row["fingerprint"]:
+            errors.add(f"[{index}].{id_field}", f"{id_field} repeats that of [{first_index}] with different content.")
     errors.raise_if_any()
-    _store(Event, "event_id", principal, list(rows_by_id.values()), chosen_ids=chosen_ids)
-    return event_ids
+    _store(model, id_field, principal, list(rows_by_id.values()), chosen_ids=chosen_ids)
+    return identifiers
+
+
+def _in_application(application: str, document: dict, errors: validation.Errors, prefix: str) -> dict:
+    """``document`` filed under ``application``, the only one its principal may track: given it when it names
+    none, an error when it names another."""
+    named = document.get("application")
+    if named is None:
+        return {**document, "application": application}
+    if named != application:
+        errors.add(validation.key(prefix, "application"), f"This key tracks only the application {application!r}.")
+    return document
 
 
 def _store(model, id_field: str, principal: Principal, rows: list, *, chosen_ids: list[str]) -> None:

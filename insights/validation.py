@@ -88,7 +88,7 @@ def check_request_size(size: int) -> None:
 def clean_query(document) -> Cleaned:
     """Validate one tracked query. Raises ``InvalidInput`` keyed by field name."""
     errors = Errors()
-    timestamp = _check_query(document, errors)
+    timestamp = _check_query(document, errors, "")
     errors.raise_if_any()
     return Cleaned(document, timestamp)
 
@@ -103,17 +103,24 @@ def clean_event(document) -> Cleaned:
 
 def clean_events(documents) -> list[Cleaned]:
     """Validate a batch, all of it: raises ``InvalidInput`` naming every invalid event as ``"[i].field"``."""
+    return _clean_batch(documents, _check_event, "events")
+
+
+def clean_queries(documents) -> list[Cleaned]:
+    """Validate a batch of queries as ``clean_events`` does a batch of events."""
+    return _clean_batch(documents, _check_query, "queries")
+
+
+def _clean_batch(documents, check, noun: str) -> list[Cleaned]:
     errors = Errors()
     if not isinstance(documents, list):
-        errors.add("", "Expected an array of events.")
+        errors.add("", f"Expected an array of {noun}.")
     elif not documents:
-        errors.add("", "The array of events is empty.")
+        errors.add("", f"The array of {noun} is empty.")
     elif len(documents) > ubi_settings.MAX_EVENTS_PER_REQUEST:
-        errors.add("", f"At most {ubi_settings.MAX_EVENTS_PER_REQUEST} events per request, got {len(documents)}.")
+        errors.add("", f"At most {ubi_settings.MAX_EVENTS_PER_REQUEST} {noun} per request, got {len(documents)}.")
     errors.raise_if_any()
-    cleaned = [
-        Cleaned(document, _check_event(document, errors, f"[{index}]")) for index, document in enumerate(documents)
-    ]
+    cleaned = [Cleaned(document, check(document, errors, f"[{index}]")) for index, document in enumerate(documents)]
     errors.raise_if_any()
     return cleaned
 
@@ -160,22 +167,22 @@ def check_string(value, errors: Errors, prefix: str, name: str, max_length: int 
         errors.add(key(prefix, name), f"{name} must be at most {max_length} characters long.")
 
 
-def _check_query(document, errors: Errors):
-    if not _check_document(document, errors, "", QUERY_REQUIRED):
+def _check_query(document, errors: Errors, prefix: str):
+    if not _check_document(document, errors, prefix, QUERY_REQUIRED):
         return None
     for name, max_length in QUERY_STRINGS.items():
         if name in document:
-            check_string(document[name], errors, "", name, max_length)
+            check_string(document[name], errors, prefix, name, max_length)
     for name in RESERVED_QUERY_FIELDS:
         if name in document:
-            errors.add(name, f"{name} is reserved: a query is read back with its events under this name.")
+            errors.add(key(prefix, name), f"{name} is reserved: a query is read back with its events under this name.")
     if "query_attributes" in document and not isinstance(document["query_attributes"], dict):
-        errors.add("query_attributes", "query_attributes must be an object.")
+        errors.add(key(prefix, "query_attributes"), "query_attributes must be an object.")
     if "query_response_hit_ids" in document:
         hit_ids = document["query_response_hit_ids"]
         if not isinstance(hit_ids, list) or not all(isinstance(hit_id, str) for hit_id in hit_ids):
-            errors.add("query_response_hit_ids", "query_response_hit_ids must be an array of strings.")
-    return _check_timestamp(document, errors, "")
+            errors.add(key(prefix, "query_response_hit_ids"), "query_response_hit_ids must be an array of strings.")
+    return _check_timestamp(document, errors, prefix)
 
 
 def _check_event(document, errors: Errors, prefix: str):
@@ -289,7 +296,8 @@ def _check_position(position, errors: Errors, name: str) -> None:
 
 
 def _check_object(target, errors: Errors, name: str) -> None:
-    # Lenient: object_id is not required (the published event-opensearch.json sample has none), and
+    # Lenient: object_id is not required (the published event-opensearch.json sample has none), an object_id or
+    # internal_id of null is no id (the UBI project's ubi.js sends null for an object it has no id of), and
     # object_id_type is any string (the schema's oneOf rejects its own enum values).
     if not isinstance(target, dict):
         errors.add(name, "object must be an object.")
@@ -298,7 +306,7 @@ def _check_object(target, errors: Errors, name: str) -> None:
         if field in target:
             check_string(target[field], errors, name, field, max_length)
     for field, max_length in OBJECT_IDS.items():
-        if field not in target or _is_integer(target[field]):
+        if target.get(field) is None or _is_integer(target[field]):
             continue
         if isinstance(target[field], str):
             check_string(target[field], errors, name, field, max_length)

@@ -29,8 +29,8 @@ _decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    kind: str  # "client" or "user"
-    id: str  # the client_id of a client, the user's id of a user
+    kind: str  # "client", "user", or "key" (a collector's ingest key, collector.keys)
+    id: str  # the client_id of a client, the user's id of a user, the row id of an ingest key
     org_id: uuid.UUID
     roles: frozenset[str]
     scope: str
@@ -38,6 +38,8 @@ class Principal:
     token_id: str  # the token's jti
     # The client's or user's own rate limit when it has one (``rate_limit`` claim); else the default applies.
     rate_limit: Rate | None = None
+    # The one application whose documents it may track (an ingest key); None: any (insights.services).
+    application: str | None = None
 
     # DRF puts the principal in request.user; these keep its permission classes and throttles working.
     is_authenticated = True

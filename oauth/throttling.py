@@ -8,7 +8,7 @@ protocol's one error mapping answers it (429 with ``Retry-After``; ``RESOURCE_EX
 The named limits say what is counted and at which rate: ``limit_principal`` (REST through
 ``rest_api.throttling.PrincipalRateThrottle``, gRPC through ``grpc_api.interceptors.AuthInterceptor``),
 ``limit_token_client`` and ``limit_token_address`` (the token endpoint), ``limit_login_address`` (the sign-in
-pages).
+pages), ``limit_collector_address`` (the browser collector, whose keys count as principals of kind ``"key"``).
 
 Counters are fixed windows in the ``ratelimit`` cache: Redis when ``REDIS_URL`` is set, so every process and
 machine counts together; otherwise each process's own memory, so each process allows the rate by itself. Checking
@@ -31,12 +31,17 @@ CACHE_ALIAS = "ratelimit"
 # An IPv6 host usually holds a whole /64: counting its addresses one by one would be no limit at all.
 IPV6_PREFIX = 64
 # The default rate of each kind of principal (oauth.principals.Principal.kind), and of the token endpoint's counts.
-PRINCIPAL_DEFAULTS = {"client": "RATE_LIMIT_CLIENT", "user": "RATE_LIMIT_USER"}
+PRINCIPAL_DEFAULTS = {
+    "client": "RATE_LIMIT_CLIENT", "user": "RATE_LIMIT_USER", "key": "COLLECTOR_RATE_LIMIT_PER_KEY"
+}
 TOKEN_PER_CLIENT = "TOKEN_RATE_LIMIT_PER_CLIENT"
 TOKEN_PER_ADDRESS = "TOKEN_RATE_LIMIT_PER_ADDRESS"
 LOGIN_PER_ADDRESS = "LOGIN_RATE_LIMIT_PER_ADDRESS"
+COLLECTOR_PER_ADDRESS = "COLLECTOR_RATE_LIMIT_PER_ADDRESS"
 # Every setting that holds a rate (checked at start by oauth.checks).
-RATE_SETTINGS = (*PRINCIPAL_DEFAULTS.values(), TOKEN_PER_CLIENT, TOKEN_PER_ADDRESS, LOGIN_PER_ADDRESS)
+RATE_SETTINGS = (
+    *PRINCIPAL_DEFAULTS.values(), TOKEN_PER_CLIENT, TOKEN_PER_ADDRESS, LOGIN_PER_ADDRESS, COLLECTOR_PER_ADDRESS
+)
 
 
 # --- What is counted ------------------------------------------------------------------------------------------
@@ -66,6 +71,12 @@ def limit_token_address(request) -> None:
 def limit_login_address(request) -> None:
     """One post of a sign-in page from the source address of ``request``, before anything is checked."""
     hit("login-address", source_address(request), setting_rate(LOGIN_PER_ADDRESS))
+
+
+def limit_collector_address(request) -> None:
+    """One request of the browser collector (``collector.views``) from the source address of ``request``, before
+    its key is looked up."""
+    hit("collector-address", source_address(request), setting_rate(COLLECTOR_PER_ADDRESS))
 
 
 def source_address(request) -> str:

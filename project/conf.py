@@ -63,6 +63,16 @@ DEFAULTS = {
     # Posts of the sign-in pages (password, one-time code, new password) per source address. The lockout guards
     # each account; this bounds one address trying a password on many accounts. A person posts two or three times.
     "LOGIN_RATE_LIMIT_PER_ADDRESS": "30/min",
+    # The browser collector (collector/, docs/collector.md): requests per ingest key unless the key has its own
+    # rate, and per source address whatever the key (counted before the key is looked up, so a flood of made-up
+    # keys costs no database query). A page view sends a few requests; a shop behind one NAT, many pages at once.
+    "COLLECTOR_RATE_LIMIT_PER_KEY": "500/s",
+    "COLLECTOR_RATE_LIMIT_PER_ADDRESS": "50/s",
+    # The public origin (scheme://host[:port]) a browser reaches the collector at, the start of every key's
+    # collector_url; None: the origin of OAUTH_ISSUER, the server's public address.
+    "COLLECTOR_BASE_URL": None,
+    # How long a browser may keep the answer to a preflight (Access-Control-Max-Age), in seconds.
+    "COLLECTOR_PREFLIGHT_MAX_AGE": 3600,
     # How many reverse proxies in front append to X-Forwarded-For. 0: the address is REMOTE_ADDR, and
     # X-Forwarded-For, which any caller can write, is ignored.
     "TRUSTED_PROXY_COUNT": 0,

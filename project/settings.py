@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "analytics",
     "rest_api",
     "grpc_api",
+    "collector",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,9 @@ _UBI_FROM_ENVIRONMENT = {
     "TOKEN_RATE_LIMIT_PER_CLIENT": _rate,
     "TOKEN_RATE_LIMIT_PER_ADDRESS": _rate,
     "LOGIN_RATE_LIMIT_PER_ADDRESS": _rate,
+    "COLLECTOR_RATE_LIMIT_PER_KEY": _rate,
+    "COLLECTOR_RATE_LIMIT_PER_ADDRESS": _rate,
+    "COLLECTOR_BASE_URL": str,
     "TRUSTED_PROXY_COUNT": int,
     "MAINTENANCE_MODE": _bool,
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,

@@ -51,3 +51,13 @@ def bearer_for(client, *, roles=None, expires_in=3600, **claim_overrides) -> str
     claims = access_token_claims(client=client, user=None, scopes=role_names, expires_in=expires_in)
     claims.update(claim_overrides)
     return sign(claims)
+
+
+def make_ingest_key(organization: Organization, application: str, origins=(), **fields):
+    """An active ingest key of ``organization`` for ``application``, usable from ``origins`` (a
+    ``collector.models.IngestKey``; its ``collector_url`` is ``collector.keys.collector_url(key)``)."""
+    from collector import services as collector_services
+
+    return collector_services.ingest_key_create(
+        organization=organization, application=application, origins=list(origins), **fields
+    )

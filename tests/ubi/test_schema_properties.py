@@ -59,7 +59,8 @@ def published(name: str) -> dict:
 
 
 def lenient_event_schema() -> dict:
-    """The event schema with the README's leniencies: anyOf for the oneOfs, any position, object_id optional."""
+    """The event schema with the README's leniencies: anyOf for the oneOfs, any position, object_id optional, and
+    object_id and internal_id null as ubi.js sends them."""
     lenient = copy.deepcopy(published("event"))
     if "properties" not in lenient:
         return lenient
@@ -74,6 +75,8 @@ def lenient_event_schema() -> dict:
     }
     target = attributes["properties"]["object"]
     target["properties"]["object_id_type"] = {"type": "string", "maxLength": 100}
+    for name in ("object_id", "internal_id"):
+        target["properties"][name]["anyOf"].append({"type": "null"})
     target.pop("required")
     return lenient
 
@@ -245,6 +248,9 @@ LENIENCIES = {
     "an empty position": make_event(event_attributes={"position": {}}),
     "a position with ordinal and xy": make_event(event_attributes={"position": {"ordinal": 1, "xy": {"x": 1, "y": 2}}}),
     "an object without object_id": make_event(event_attributes={"position": {"ordinal": 1}, "object": {"sku": "x"}}),
+    "an object_id of null": make_event(
+        event_attributes={"position": {"ordinal": 1}, "object": {"object_id": None, "description": None}}
+    ),
     "a timestamp without offset": make_event(action_name="page_exit", timestamp="2018-11-13T20:20:39"),
 }
 
