@@ -22,6 +22,7 @@ import pytest
 
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.collector import collect_url
 from tests.support.chromium import PAGE_TIMEOUT_MS, VIEWPORT, screenshot
 from tests.support.ubi_documents import EVENTS, QUERIES
 from tests.support.web_site import web_site
@@ -35,6 +36,12 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 # The ids the platform's script keeps: the current search's, the tab's and the browser's.
 SCRIPT_IDS = "() => ({query_id: ubi.queryId, session_id: ubi.sessionId, client_id: ubi.clientId})"
 SCRIPT_LOADED = "() => window.ubi && window.ubi.loaded === true"
+# What Chromium writes to the console about a fetch the collector refused to another origin: the CORS error, and
+# the failed load that goes with it.
+CORS_ERRORS = (
+    re.compile(r"^Access to fetch at '(?P<url>[^']+)' from origin '(?P<origin>[^']+)' has been blocked by CORS policy"),
+    re.compile(r"^Failed to load resource: net::ERR_FAILED$"),
+)
 
 
 @pytest.fixture
@@ -45,7 +52,7 @@ def shop(live_server, transactional_db):
     reader = Api(live_server.url, factories.bearer_for(factories.make_client(org, roles=["insights:read"]).client))
     with web_site() as allowed, web_site() as other:
         key = factories.make_ingest_key(org, "shop", [allowed.origin])
-        collector_url = f"{live_server.url}/collect/{key.key}"
+        collector_url = collect_url(live_server.url, key)
         values = {
             "collector_url": collector_url,
             "script_url": f"{live_server.url}/collect/ubi.js",
@@ -162,6 +169,7 @@ def test_the_platforms_script_batches_by_fetch_and_sends_the_rest_by_beacon_as_p
         page.click("text=Toner, cyan")
     page.wait_for_function(SCRIPT_LOADED)
     assert page.evaluate(SCRIPT_IDS) == ids
+    button = page.locator("#add-to-cart").bounding_box()
     page.click("#add-to-cart")
     screenshot(page, "collector-script-product-allowed-origin")
     page.goto("about:blank")  # the product page hides: its beacon carries the add_to_cart
@@ -206,11 +214,17 @@ def test_the_platforms_script_batches_by_fetch_and_sends_the_rest_by_beacon_as_p
         {
             "action_name": "add_to_cart",
             "message": "added from the product page",
-            "event_attributes": {"object": {"object_id": "sku-2", "object_id_field": "sku"}},
+            "event_attributes": {
+                "object": {"object_id": "sku-2", "object_id_field": "sku"},
+                "position": {"xy": events[4]["event_attributes"]["position"]["xy"]},
+            },
             **common,
             "timestamp": events[4]["timestamp"],
         },
     ]
+    pressed = events[4]["event_attributes"]["position"]["xy"]
+    assert button["x"] <= pressed["x"] <= button["x"] + button["width"]
+    assert button["y"] <= pressed["y"] <= button["y"] + button["height"]
     moments = [moment(document["timestamp"]) for document in [*queries, *events]]
     assert started <= moments[0] and moments == sorted(moments) and moments[-1] <= finished
     assert warnings == []
@@ -243,9 +257,10 @@ def test_an_origin_the_key_does_not_allow_stores_nothing(shop, chromium, caplog)
     page.goto("about:blank")
     context.close()
 
-    # The beacons: the search page's query and click, the product page's add_to_cart.
-    refused = wait_for_refusals(caplog, shop.collector_url, {"ubi_queries": 1, "ubi_events": 2})
-    assert refused == {"ubi_queries": 1, "ubi_events": 2}
+    # The preflights of the fetches (the OpenSearch-like page's query; the script's batch, its query and events),
+    # then the beacons, which need none (the search page's click, the product page's add_to_cart).
+    expected = {("OPTIONS", "ubi_queries"): 2, ("OPTIONS", "ubi_events"): 1, ("POST", "ubi_events"): 2}
+    assert wait_for_refusals(caplog, shop.collector_url, expected) == expected
     assert listed(shop.reader, QUERIES) == [] and listed(shop.reader, EVENTS) == []
 
     errors = [text for kind, text in console if kind in ("error", "page error")]
@@ -255,24 +270,22 @@ def test_an_origin_the_key_does_not_allow_stores_nothing(shop, chromium, caplog)
         assert any(matches), f"an error that is not CORS's: {text}"
         if matches[0]:
             assert matches[0]["url"].startswith(shop.collector_url) and matches[0]["origin"] == shop.other.origin
-    # The first fetch of each page: the OpenSearch-like page's query, the script's batch of impressions.
     refused_fetches = sorted(match["url"] for text in errors if (match := CORS_ERRORS[0].match(text)))
-    assert refused_fetches == [f"{shop.collector_url}/ubi_events", f"{shop.collector_url}/ubi_queries"]
+    assert refused_fetches == [f"{shop.collector_url}/{endpoint}" for endpoint in ("ubi_events", "ubi_queries", "ubi_queries")]
 
 
-def wait_for_refusals(caplog, collector_url: str, expected: dict[str, int]) -> dict[str, int]:
-    """How many POSTs to each collector endpoint the server answered 403, once ``expected`` is reached or after
-    ``STORED_WITHIN_SECONDS``."""
+def wait_for_refusals(caplog, collector_url: str, expected: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """How many requests the server answered 403, by method and collector endpoint (its request log says), once
+    ``expected`` is reached or after ``STORED_WITHIN_SECONDS``."""
     deadline = time.monotonic() + STORED_WITHIN_SECONDS
     while True:
-        refused = {endpoint: 0 for endpoint in expected}
+        refused = {}
         for record in list(caplog.records):
             request = getattr(record, "request", None)
-            if request is not None and getattr(record, "status_code", None) == 403 and request.method == "POST":
-                url = request.build_absolute_uri()
-                for endpoint in expected:
-                    if url == f"{collector_url}/{endpoint}":
-                        refused[endpoint] += 1
+            if request is not None and getattr(record, "status_code", None) == 403:
+                url, _, endpoint = request.build_absolute_uri().rpartition("/")
+                if url == collector_url:
+                    refused[request.method, endpoint] = refused.get((request.method, endpoint), 0) + 1
         if refused == expected or time.monotonic() >= deadline:
             return refused
         time.sleep(0.1)

@@ -38,7 +38,7 @@ def test_no_test_module_imports_another_test_module_or_a_conftest():
 
 
 def test_every_test_module_is_in_an_area():
-    areas = {"accounts", "oauth", "ubi", "analytics", "rest", "grpc", "clients", "ops", "security"}
+    areas = {"accounts", "oauth", "ubi", "analytics", "rest", "grpc", "clients", "ops", "security", "collector"}
     misplaced = [
         str(path.relative_to(PROJECT)) for path in TESTS.rglob("test_*.py") if path.relative_to(TESTS).parts[0] not in areas
     ]
