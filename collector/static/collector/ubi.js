@@ -86,11 +86,11 @@
       }).then(
         function (response) {
           if (!response.ok) {
-            console.warn("ubi.js: the collector refused a batch (HTTP " + response.status + ")");
+            console.warn("ubi.js: " + url + " refused a batch (HTTP " + response.status + ")");
           }
         },
         function (error) {
-          console.warn("ubi.js: a batch could not be sent: " + error);
+          console.warn("ubi.js: a batch could not be sent to " + url + ": " + error);
         }
       );
     });
