@@ -237,6 +237,39 @@ def test_the_platforms_script_batches_by_fetch_and_sends_the_rest_by_beacon_as_p
     assert warnings == []
 
 
+def test_the_scripts_commands_on_its_default_batching(shop, page):
+    warnings = []
+    page.on("console", lambda message: message.type == "warning" and warnings.append(message.text))
+    page.goto(shop.allowed.url("/script-defaults.html"))
+
+    # One query is no batch: it leaves by itself after data-batch-delay-ms, 1000 by default.
+    with page.expect_response(lambda response: response.url.endswith("/ubi_queries")) as answer:
+        query_id = page.evaluate("ubi.trackQuery({user_query: 'ink', query_id: 'q-mine'})")
+    assert (query_id, answer.value.status, page.evaluate("ubi.queryId")) == ("q-mine", 201, "q-mine")
+
+    # A search tracked by the search engine itself; an event naming its own query; then no current search.
+    with page.expect_response(lambda response: response.url.endswith("/ubi_events")) as answer:
+        page.evaluate("""() => {
+          ubi.setQueryId("q-engine");
+          ubi.trackEvent({action_name: "click", event_attributes: {position: {ordinal: 1}}});
+          ubi("trackEvent", {action_name: "click", query_id: "q-other", event_attributes: {position: {ordinal: 2}}});
+          ubi.setQueryId(null);
+          ubi.trackEvent({action_name: "scroll", event_attributes: {position: {xy: {x: 0, y: 640}}}});
+          ubi("flush");
+        }""")
+    assert answer.value.status == 201 and len(answer.value.request.post_data_json) == 3
+    page.evaluate("ubi('track', {})")
+    screenshot(page, "collector-script-defaults")
+
+    client_id = page.evaluate("ubi.clientId")
+    assert [query["query_id"] for query in listed(shop.reader, QUERIES, client_id=client_id)] == ["q-mine"]
+    events = listed(shop.reader, EVENTS, client_id=client_id)[::-1]
+    assert [(event["action_name"], event.get("query_id")) for event in events] == [
+        ("click", "q-engine"), ("click", "q-other"), ("scroll", None)
+    ]
+    assert warnings == ['ubi.js: unknown command "track"']
+
+
 def test_an_origin_the_key_does_not_allow_stores_nothing(shop, chromium, caplog):
     """Chromium reports the refused ``fetch``es as CORS errors in the page's console (expected here, so this test
     opens its page itself); the server's 403s to the beacons are seen in its request log."""
