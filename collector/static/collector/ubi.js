@@ -34,9 +34,9 @@
   var KEEPALIVE_LIMIT = 60000;
 
   var KEYS = {client: "ubi_client_id", session: "ubi_session_id", query: "ubi_query_id"};
-  var clientId = remembered(localStore(), KEYS.client);
-  var sessionId = remembered(sessionStore(), KEYS.session);
-  var queryId = read(sessionStore(), KEYS.query);
+  var clientId = remembered(storage("localStorage"), KEYS.client);
+  var sessionId = remembered(storage("sessionStorage"), KEYS.session);
+  var queryId = read(storage("sessionStorage"), KEYS.query);
 
   var pending = {ubi_queries: [], ubi_events: []};
   var timer = null;
@@ -71,7 +71,7 @@
   /** The query later events belong to, for searches whose query the search engine tracks itself; null: none. */
   function setQueryId(id) {
     queryId = id || null;
-    write(sessionStore(), KEYS.query, queryId);
+    write(storage("sessionStorage"), KEYS.query, queryId);
   }
 
   /** Send what is pending now, with fetch. */
@@ -158,17 +158,9 @@
   }
 
   // Storage may be refused (privacy settings, sandboxed frames): the ids then last as long as the page.
-  function localStore() {
+  function storage(name) {
     try {
-      return window.localStorage;
-    } catch (error) {
-      return null;
-    }
-  }
-
-  function sessionStore() {
-    try {
-      return window.sessionStorage;
+      return window[name];
     } catch (error) {
       return null;
     }
