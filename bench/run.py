@@ -8,6 +8,8 @@ What it measures, in one run on one machine (server, database and load generator
   and inserts one row, served by the same gunicorn;
 - REST single events (concurrency 16 and 64), REST batches of 100 and 1000, gRPC unary TrackEvent and the
   TrackEvents stream, and the token endpoint;
+- the browser collector (``/collect/<key>/ubi_events``, an ingest key and a page's ``Origin``, no token): single
+  events and batches of 100 and 1000, each also compared with its bearer-token twin above;
 - for each: events (or tokens) per second, p50 and p99 latency, errors, the ratio to its reference, the CPU time
   the servers, PostgreSQL and Redis spent on each event (a steadier figure than the rate where the machine's other
   load moves the rate), and how much CPU the load generator itself used (under one core means it was not the
@@ -49,8 +51,18 @@ RATE_LIMITS = (
     "RATE_LIMIT_USER",
     "TOKEN_RATE_LIMIT_PER_CLIENT",
     "TOKEN_RATE_LIMIT_PER_ADDRESS",
+    "COLLECTOR_RATE_LIMIT_PER_KEY",
+    "COLLECTOR_RATE_LIMIT_PER_ADDRESS",
     "GRPC_MAX_STREAMS_PER_PRINCIPAL",
 )
+# The browser collector's requests come from a page of this origin, with an ingest key that lists it.
+COLLECTOR_ORIGIN = "http://shop.bench.example"
+# Each collector measurement and the bearer-token measurement of the same shape it is compared with.
+COLLECTOR_BEARER_TWINS = {
+    "collector single event, c16": "REST single event, c16",
+    "collector batch of 100, c4": "REST batch of 100, c4",
+    "collector batch of 1000, c4": "REST batch of 1000, c4",
+}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of /proc's CPU times
 
 
@@ -128,6 +140,10 @@ class Servers:
         self.client = json.loads(
             self.manage("create_app_client", "--org", "Bench", "--name", "bench",
                         "--roles", "insights:read,insights:write", "--json")
+        )
+        self.ingest_key = json.loads(
+            self.manage("create_ingest_key", "--org", "Bench", "--application", "bench-shop",
+                        "--origin", COLLECTOR_ORIGIN, "--json")
         )
         self.start(["bash", "scripts/serve.sh"], {"HTTP_ADDRESS": self.http, "GRPC_ADDRESS": self.grpc})
         self.start(
@@ -261,6 +277,7 @@ def warm_up(servers: Servers) -> None:
     one = json.dumps(sample_event()).encode()
     for url in (f"http://{servers.bare}/events", f"http://{servers.http}/api/v1/ubi/events"):
         run_wrk(url, body=one, headers=auth, connections=16, seconds=WARM_UP_SECONDS)
+    run_wrk(collector_events_url(servers), body=one, headers=COLLECTOR_HEADERS, connections=16, seconds=WARM_UP_SECONDS)
     for mode in ("unary", "stream"):
         run_grpc_load(servers, mode, WARM_UP_SECONDS)
 
@@ -291,6 +308,17 @@ def measure_http(servers: Servers, seconds: int) -> list[Result]:
                          connections=4, events_per_request=size)
         result.reference = "PostgreSQL COPY, 1000 rows a transaction"
         results.append(result)
+    # The browser collector: the same bodies with an ingest key in the URL and a page's Origin, no token. Each is
+    # compared with the same reference as its bearer-token twin, and with that twin (COLLECTOR_BEARER_TWINS).
+    result = measure("collector single event, c16", collector_events_url(servers), headers=COLLECTOR_HEADERS)
+    result.reference = "bare reference, single event, c16"
+    results.append(result)
+    for size in (100, 1000):
+        batch = json.dumps([sample_event(i) for i in range(size)]).encode()
+        result = measure(f"collector batch of {size}, c4", collector_events_url(servers), body=batch,
+                         headers=COLLECTOR_HEADERS, connections=4, events_per_request=size)
+        result.reference = "PostgreSQL COPY, 1000 rows a transaction"
+        results.append(result)
     form = f"grant_type=client_credentials&client_id={servers.client['client_id']}" \
            f"&client_secret={servers.client['client_secret']}".encode()
     token = measure("token endpoint, c16", f"http://{servers.http}/oauth2/token", body=form, unit="tokens/s",
@@ -301,6 +329,13 @@ def measure_http(servers: Servers, seconds: int) -> list[Result]:
     token.acknowledged = 0  # tokens are not events: kept out of the loss check
     results.append(token)
     return results
+
+
+COLLECTOR_HEADERS = {"Content-Type": "application/json", "Origin": COLLECTOR_ORIGIN}
+
+
+def collector_events_url(servers: Servers) -> str:
+    return f"http://{servers.http}/collect/{servers.ingest_key['key']}/ubi_events"
 
 
 def run_grpc_load(servers: Servers, mode: str, seconds: int) -> dict:
@@ -364,6 +399,9 @@ def attach_ratios(results: list[Result]) -> None:
     for result in results:
         if result.reference and result.reference in by_name and by_name[result.reference].rate:
             result.ratio = round(result.rate / by_name[result.reference].rate, 3)
+        twin = by_name.get(COLLECTOR_BEARER_TWINS.get(result.name, ""))
+        if twin is not None and twin.rate:
+            result.notes["of_bearer"] = round(result.rate / twin.rate, 3)
 
 
 def median_round(rounds: list[list[Result]]) -> list[Result]:
@@ -387,6 +425,9 @@ def print_table(results: list[Result], loss: dict) -> None:
     for r in results:
         print(f"{r.name:<44} {r.rate:>12,.0f} {r.unit:<9} {_fmt(r.p50_ms):>8} {_fmt(r.p99_ms):>8} {r.errors:>7} "
               f"{_fmt(r.ratio, '.2f'):>7} {_fmt(r.server_cpu_us, ',.0f'):>13} {_fmt(r.loadgen_cpu_cores, '.2f'):>11}")
+    for r in results:
+        if "of_bearer" in r.notes:
+            print(f"{r.name}: {r.notes['of_bearer']:.2f} of {COLLECTOR_BEARER_TWINS[r.name]} (bearer token)")
     print(f"\nloss check: {loss['acknowledged']:,} events acknowledged, {loss['stored']:,} stored; each measurement "
           f"stored at least what it acknowledged -> {'OK' if loss['ok'] else 'LOSS'}")
 

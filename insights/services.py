@@ -130,7 +130,9 @@ def _require_writer(principal: Principal) -> None:
     maintenance.refuse_writes()
 
 
-def _track(principal: Principal, model, cleaned_documents: list[validation.Cleaned], *, batch: bool = True) -> list[str]:
+def _track(
+    principal: Principal, model, cleaned_documents: list[validation.Cleaned], *, batch: bool = True
+) -> list[str]:
     """Store the cleaned documents of ``model`` (``Query`` or ``Event``) and return their identifiers in order.
 
     Each gets its identifier (``model.ID_FIELD``) when it has none, and the principal's application when it is
@@ -175,7 +177,8 @@ def _in_application(application: str, document: dict, errors: validation.Errors,
     if named is None:
         return {**document, "application": application}
     if named != application:
-        errors.add(validation.key(prefix, "application"), f"This key tracks only the application {application!r}.")
+        message = f"Only the application {application!r} may be tracked with these credentials."
+        errors.add(validation.key(prefix, "application"), message)
     return document
 
 

@@ -88,7 +88,7 @@ def test_a_document_naming_no_application_is_filed_under_the_keys(url, api):
 def test_another_application_is_refused_and_nothing_of_the_request_is_stored(url):
     batch = [ubi_js_event(), ubi_js_event(application="blog")]
     body = assert_problem(post_json(f"{url}/ubi_events", batch), 400)
-    assert body["errors"] == {"[1].application": ["This key tracks only the application 'shop'."]}
+    assert body["errors"] == {"[1].application": ["Only the application 'shop' may be tracked with these credentials."]}
     body = assert_problem(post_json(f"{url}/ubi_queries", ubi_js_query(application="blog")), 400)
     assert set(body["errors"]) == {"application"}
     assert not Event.objects.exists() and not Query.objects.exists()
@@ -117,7 +117,9 @@ def test_a_retry_stores_nothing_and_other_content_under_the_same_id_is_a_conflic
 def test_an_array_of_queries_is_all_or_nothing_and_names_each_invalid_one(url):
     invalid = [ubi_js_query(query_id="ok"), {"query_id": "no-user-query"}, {"user_query": 1}]
     body = assert_problem(post_json(f"{url}/ubi_queries", invalid), 400)
-    assert body["errors"] == {"[1].user_query": ["user_query is required."], "[2].user_query": ["user_query must be a string."]}
+    assert body["errors"] == {
+        "[1].user_query": ["user_query is required."], "[2].user_query": ["user_query must be a string."]
+    }
     repeated = [ubi_js_query(query_id="ok"), ubi_js_query(query_id="new"), ubi_js_query(query_id="ok", user_query="x")]
     body = assert_problem(post_json(f"{url}/ubi_queries", repeated), 400)
     assert body["errors"] == {"[2].query_id": ["query_id repeats that of [0] with different content."]}
@@ -185,7 +187,7 @@ def test_a_changed_application_applies_at_once(url, key):
     key.application = "blog"
     key.save()
     assert assert_problem(post_json(f"{url}/ubi_events", [ubi_js_event()]), 400)["errors"] == {
-        "[0].application": ["This key tracks only the application 'blog'."]
+        "[0].application": ["Only the application 'blog' may be tracked with these credentials."]
     }
 
 

@@ -30,7 +30,8 @@ def frozen_clock(frozen_at):
 
 
 def post(url: str, origin: str | None = ORIGIN):
-    return requests.post(f"{url}/ubi_events", json=[ubi_js_event()], headers={"Origin": origin} if origin else {}, timeout=30)
+    headers = {"Origin": origin} if origin else {}
+    return requests.post(f"{url}/ubi_events", json=[ubi_js_event()], headers=headers, timeout=30)
 
 
 def test_a_keys_own_rate_is_counted_and_refused_with_retry_after(live_server, org, frozen_at, frozen_clock):
@@ -48,7 +49,9 @@ def test_a_keys_own_rate_is_counted_and_refused_with_retry_after(live_server, or
 
 def test_keys_without_a_rate_get_the_default_each_its_own(live_server, org, settings, frozen_clock):
     settings.UBI = {"COLLECTOR_RATE_LIMIT_PER_KEY": "2/min"}
-    first, second = (collect_url(live_server.url, factories.make_ingest_key(org, APPLICATION, [ORIGIN])) for _ in range(2))
+    first, second = (
+        collect_url(live_server.url, factories.make_ingest_key(org, APPLICATION, [ORIGIN])) for _ in range(2)
+    )
     assert [post(first).status_code for _ in range(3)] == [201, 201, 429]
     assert [post(second).status_code for _ in range(2)] == [201, 201]
 

@@ -12,7 +12,9 @@ from tests.support.problems import assert_problem
 
 PATHS = ("ubi_events", "ubi_queries")
 DOCUMENTS = {"ubi_events": [ubi_js_event()], "ubi_queries": [ubi_js_query()]}
-OTHER_ORIGINS = ("http://evil.example", "https://shop.example", "http://shop.example:8080", "null", "http://SHOP.example")
+OTHER_ORIGINS = (
+    "http://evil.example", "https://shop.example", "http://shop.example:8080", "null", "http://SHOP.example"
+)
 
 
 @pytest.fixture
@@ -23,7 +25,9 @@ def url(live_server, org):
 
 def preflight(url: str, origin: str):
     """What Chromium sends before ubi.js's post: no body, no credentials."""
-    headers = {"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    headers = {
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"
+    }
     return requests.options(url, headers=headers, timeout=30)
 
 

@@ -1,7 +1,8 @@
 """The layers of the code: imports only point down, accounts <- oauth <- insights <- analytics <- rest_api and
-grpc_api, rest_api <- collector, and ``project/`` (the shell and the shared contracts) imports nothing of the tree. ``runtime/`` (the
-serving speed-ups: the Redis cache adapter, request cycles, warm-up) sits between them: it imports ``project`` only,
-and every app may use it. Every module is read with ``ast``, so an import inside a function counts too."""
+grpc_api, rest_api <- collector, and ``project/`` (the shell and the shared contracts) imports nothing of the tree.
+``runtime/`` (the serving speed-ups: the Redis cache adapter, request cycles, warm-up) sits between them: it imports
+``project`` only, and every app may use it. Every module is read with ``ast``, so an import inside a function counts
+too."""
 
 import ast
 from pathlib import Path

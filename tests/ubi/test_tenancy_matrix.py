@@ -9,6 +9,7 @@ so an endpoint, an RPC or a filter added without a row here fails the first test
 
 import grpc
 import pytest
+import requests
 from django.urls import URLPattern, URLResolver, get_resolver
 from google.protobuf import timestamp_pb2
 
@@ -190,6 +191,27 @@ def rest_analytics_over_time(api: Api, world: World, name):
     assert sum(point["searches"] for point in points) == 1
 
 
+def collect_url_of_a(api: Api, world: World) -> str:
+    """The collector URL of a new ingest key of A's for the application all rows share."""
+    return f"{api.base_url}/collect/{factories.make_ingest_key(world.org_a, FILTER_VALUES['application']).key}"
+
+
+def collect_queries(api: Api, world: World, _filter):
+    # With A's key, B's query_id with other content: a new query of A's, not B's query and not a 409.
+    url = collect_url_of_a(api, world)
+    assert requests.post(f"{url}/ubi_queries", json=[query_of("A", B_ONLY_QUERY_ID)], timeout=30).status_code == 201
+    assert_only_a(queries=[api.get(f"/api/v1/ubi/queries/{B_ONLY_QUERY_ID}").json()])
+
+
+def collect_events(api: Api, world: World, _filter):
+    url = collect_url_of_a(api, world)
+    batch = [event_of("A", B_ONLY_EVENT_ID), event_of("A", SHARED_EVENT_ID)]  # the second: a retry of A's own
+    assert requests.post(f"{url}/ubi_events", json=batch, timeout=30).status_code == 201
+    listed = api.get("/api/v1/ubi/events").json()
+    assert listed["totalItems"] == 2
+    assert_only_a(events=listed["items"])
+
+
 ANALYTICS_FILTERS = [None, "application", *TIME_FILTERS]
 
 REST_MATRIX = {
@@ -207,6 +229,8 @@ REST_MATRIX = {
     ("GET", "/api/v1/analytics/ctr-by-rank"): (rest_analytics_ctr_by_rank, ANALYTICS_FILTERS),
     ("GET", "/api/v1/analytics/queries"): (rest_analytics_queries, ANALYTICS_FILTERS),
     ("GET", "/api/v1/analytics/searches-over-time"): (rest_analytics_over_time, ANALYTICS_FILTERS),
+    ("POST", "/collect/<str:key>/ubi_queries"): (collect_queries, [None]),
+    ("POST", "/collect/<str:key>/ubi_events"): (collect_events, [None]),
 }
 
 
@@ -299,7 +323,8 @@ def cases(matrix: dict) -> list:
 
 
 def api_endpoints() -> set[tuple[str, str]]:
-    """(method, route) of every view under /api/, from the URL patterns and the methods each view defines."""
+    """(method, route) of every view under /api/ and /collect/, from the URL patterns and the methods each view
+    defines."""
 
     def walk(patterns, prefix=""):
         for pattern in patterns:
@@ -311,7 +336,7 @@ def api_endpoints() -> set[tuple[str, str]]:
     return {
         (method.upper(), route)
         for route, callback in walk(get_resolver().url_patterns)
-        if route.startswith("/api/") and route not in NOT_TENANT_DATA
+        if route.startswith(("/api/", "/collect/")) and route not in NOT_TENANT_DATA
         for view in [callback.view_class]  # a function view under /api/ fails here: give it a class
         for method in view.http_method_names
         if method not in ("options", "head") and hasattr(view, method)
