@@ -150,7 +150,12 @@ def test_a_page_posting_as_opensearch_ubi_js_does_stores_each_document_as_sent(s
     assert hover["event_attributes"]["position"] == {"xy": {"x": 120, "y": 48.5}}
     assert click["event_attributes"]["position"] == {"ordinal": 2} and hover["extra_info_type"] == "DEBUG"
     assert listed(shop.reader, QUERIES, client_id="visitor-1") == sent["queries"]
-    assert without_event_ids(listed(shop.reader, EVENTS, client_id="visitor-1")[::-1]) == sent["events"]
+    stored = listed(shop.reader, EVENTS, client_id="visitor-1")[::-1]
+    assert without_event_ids(stored) == sent["events"]
+    # The answers name what was stored, as the API's do.
+    assert [answer["body"] for answer in result["answers"]] == [
+        {"query_ids": [query["query_id"]]}, *({"event_ids": [event["event_id"]]} for event in stored)
+    ]
     assert moment(query["timestamp"]) <= moment(click["timestamp"]) <= moment(hover["timestamp"])
 
 
