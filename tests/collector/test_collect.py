@@ -195,3 +195,8 @@ def test_no_session_cookie_or_csrf_token_is_used(url):
     answer = post_json(f"{url}/ubi_events", [ubi_js_event()], Cookie=f"sessionid={uuid.uuid4().hex}")
     assert answer.status_code == 201
     assert "Set-Cookie" not in answer.headers
+
+
+def test_the_collector_is_not_in_the_openapi_document_of_the_api(anonymous_api):
+    paths = anonymous_api.get("/api/v1/openapi.json").json()["paths"]
+    assert paths and not [path for path in paths if path.startswith("/collect/")]
