@@ -82,6 +82,9 @@ DEFAULTS = {
     "COLLECTOR_BASE_URL": None,
     # How long a browser may keep the answer to a preflight (Access-Control-Max-Age), in seconds.
     "COLLECTOR_PREFLIGHT_MAX_AGE": 3600,
+    # How long browsers keep the collector script, /collect/ubi.js, before they revalidate it (Cache-Control
+    # max-age, in seconds): a new release reaches every visitor within this time.
+    "COLLECTOR_SCRIPT_MAX_AGE": 3600,
     # How many reverse proxies in front append to X-Forwarded-For. 0: the address is REMOTE_ADDR, and
     # X-Forwarded-For, which any caller can write, is ignored.
     "TRUSTED_PROXY_COUNT": 0,
