@@ -23,6 +23,7 @@ from django.utils import timezone
 from insights import bulk, jsontext, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
+from observability import metrics
 from project.conf import ubi_settings
 from project.errors import Conflict, InvalidInput, PayloadTooLarge
 
@@ -53,6 +54,7 @@ def track_query(principal: Principal, *, query: dict) -> str:
         fingerprint=_fingerprint(document),
     )
     _store(Query, "query_id", principal, [row], chosen_ids=[row["query_id"]] if chosen else [])
+    metrics.QUERIES_TRACKED.inc()
     return row["query_id"]
 
 
@@ -66,7 +68,9 @@ def track_event(principal: Principal, *, event: dict) -> str:
     organisation with different content.
     """
     _require_writer(principal)
-    return _track(principal, [validation.clean_event(event)])[0]
+    event_id = _track(principal, [validation.clean_event(event)])[0]
+    metrics.EVENTS_TRACKED.inc()
+    return event_id
 
 
 def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
@@ -79,7 +83,9 @@ def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
     ``event_id`` is already tracked with different content. One transaction, one bulk insert.
     """
     _require_writer(principal)
-    return _track(principal, validation.clean_events(events))
+    event_ids = _track(principal, validation.clean_events(events))
+    metrics.EVENTS_TRACKED.inc(len(event_ids))
+    return event_ids
 
 
 def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[str]:
@@ -110,6 +116,7 @@ def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[
                 # Validated before stored, so the transaction is intact: go on, to name every invalid event.
                 errors.update(_offset_batch_errors(exc.errors, start))
         errors.raise_if_any()  # and roll back the batches stored so far
+    metrics.EVENTS_TRACKED.inc(len(event_ids))
     return event_ids
 
 

@@ -76,6 +76,10 @@ DEFAULTS = {
     # default is 20), and the most rows of a query table (limit, default 20).
     "ANALYTICS_MAX_RANK": 100,
     "ANALYTICS_MAX_QUERY_ROWS": 100,
+    # Who may read /metrics (observability/access.py): callers from these networks (CIDR; the address the rate
+    # limits see, behind TRUSTED_PROXY_COUNT proxies), and callers presenting this bearer token ("" for none).
+    "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
+    "METRICS_BEARER_TOKEN": "",
 }
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "observability",
     "accounts",
     "oauth",
     "insights",
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it sees each response last and frees the request's objects without the cyclic collector.
     "runtime.request_cycles.RequestCyclesMiddleware",
+    # Next, so that it times everything else and sees every response, errors included (observability/middleware.py).
+    "observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -261,13 +264,25 @@ if _env_bool("SECURE_COOKIES"):
     SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
+# --- Logs and metrics (observability/, docs/operations.md "Logs" and "Metrics") ---------------------------------
+# json: one JSON object a line, for a log pipeline; text: for a person reading a terminal (scripts/start.sh's demo).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"call": {"()": "observability.logs.CallFilter"}},
+    "formatters": {
+        "json": {"()": "observability.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["call"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+# Where every server process keeps its metrics for /metrics to sum (scripts/serve.sh sets it); empty, each process
+# shows its own. prometheus-client reads the variable itself, before any metric exists.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
 
 # --- The project's own knobs (see project/conf.py for the defaults) ------------------------------------------
 def _rate(value):
@@ -288,5 +303,7 @@ _UBI_FROM_ENVIRONMENT = {
     "TRUSTED_PROXY_COUNT": int,
     "MAINTENANCE_MODE": _bool,
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
+    "METRICS_ALLOWED_NETWORKS": lambda value: [item.strip() for item in value.split(",") if item.strip()],
+    "METRICS_BEARER_TOKEN": str,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}

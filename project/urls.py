@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("rest_api.urls")),
+    path("", include("observability.urls")),
 ]
 
 handler400 = "rest_api.problems.handler400"

@@ -2,12 +2,18 @@
 # Serve HTTP (gunicorn, gunicorn.conf.py) and gRPC (manage.py grpcserver) until stopped; SIGTERM drains both.
 #   HTTP_ADDRESS, WEB_CONCURRENCY (default 2 per core), WEB_THREADS (4)
 #   GRPC_ADDRESS, GRPC_PROCESSES (default 1 per core)
+#   PROMETHEUS_MULTIPROC_DIR (default var/prometheus): where every process keeps its metrics, emptied here at start
 # Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, ALLOWED_HOSTS first (docs/operations.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GRPC_ADDRESS="${GRPC_ADDRESS:-127.0.0.1:50051}"
 GRPC_PROCESSES="${GRPC_PROCESSES:-$(nproc)}"
+# Both servers' processes write their metrics there, and /metrics sums them (observability/metrics.py). The files
+# of a previous run would be summed too: a new run starts from none.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${VAR_DIR:-var}/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 
 .venv/bin/python manage.py grpcserver --address "$GRPC_ADDRESS" --processes "$GRPC_PROCESSES" &
 grpc_pid=$!
