@@ -4,6 +4,7 @@ The server's worker threads open their own database connections, so every test t
 ``transactional_db``: rows are committed and visible across threads (the SQLite test database is a file).
 """
 
+import contextlib
 import datetime
 import ipaddress
 import os
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import grpc
 import pytest
@@ -137,18 +139,20 @@ def wait_until_serving(target: str, *, timeout: float = 30, credentials=None) ->
 
 
 class ServerProcess:
-    """``manage.py grpcserver`` as an operator starts it, on the test database."""
+    """``manage.py grpcserver`` as an operator starts it, on the test database. Its output is read at its end
+    (``wait``), or, given ``log``, written to that file as it goes."""
 
-    def __init__(self, *arguments: str, env: dict[str, str] | None = None):
+    def __init__(self, *arguments: str, env: dict[str, str] | None = None, log: Path | None = None):
         env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "grpcserver", *arguments],
-            cwd=PROJECT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with log.open("wb") if log else contextlib.nullcontext(subprocess.PIPE) as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "grpcserver", *arguments],
+                cwd=PROJECT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=log is None,
+            )
 
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -175,12 +179,13 @@ def database_url() -> str:
 
 @pytest.fixture
 def server_process(transactional_db):
-    """Starts ``manage.py grpcserver`` with the given arguments (and ``env`` over this process's environment);
+    """Starts ``manage.py grpcserver`` with the given arguments (``env`` over this process's environment, its output
+    to ``log`` if given);
     kills whatever is left at the end of the test."""
     started = []
 
-    def start(*arguments: str, env: dict[str, str] | None = None) -> ServerProcess:
-        started.append(ServerProcess(*arguments, env=env))
+    def start(*arguments: str, env: dict[str, str] | None = None, log: Path | None = None) -> ServerProcess:
+        started.append(ServerProcess(*arguments, env=env, log=log))
         return started[-1]
 
     yield start
