@@ -120,6 +120,7 @@ def _observed(method: str, behaviour):
                 method,
                 code.name,
                 extra={
+                    "request_id": call.request_id,
                     "protocol": "grpc",
                     "method": method,
                     "status": code.name,

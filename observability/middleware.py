@@ -40,6 +40,7 @@ class ObservabilityMiddleware:
                 route,
                 response.status_code,
                 extra={
+                    "request_id": call.request_id,
                     "protocol": "http",
                     "method": request.method,
                     "route": route,
