@@ -6,7 +6,6 @@ They wrap the behaviour of the service's method handlers, so their work runs on 
 answer without a token.
 """
 
-import logging
 import time
 from contextvars import ContextVar
 
@@ -20,7 +19,7 @@ from insights.validation import check_request_size
 from oauth import throttling
 from oauth.principals import Principal, principal_from_bearer
 from observability import calls, metrics
-from observability.logs import ACCESS_LOGGER
+from observability.logs import log_access
 from project.errors import InvalidInput
 
 SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
@@ -29,7 +28,6 @@ _METHOD_PREFIX = f"/{SERVICE_NAME}/"
 REQUEST_ID_KEY = "x-request-id"
 
 _principal: ContextVar[Principal] = ContextVar("principal")
-access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 def current_principal() -> Principal:
@@ -115,20 +113,7 @@ def _observed(method: str, behaviour):
         finally:
             seconds = time.perf_counter() - started
             metrics.observe_grpc(method, code.name, seconds)
-            access_log.info(
-                "%s %s",
-                method,
-                code.name,
-                extra={
-                    "request_id": call.request_id,
-                    "protocol": "grpc",
-                    "method": method,
-                    "status": code.name,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "principal_kind": call.principal_kind,
-                    "principal_id": call.principal_id,
-                },
-            )
+            log_access(call, protocol="grpc", method=method, status=code.name, seconds=seconds)
             calls.end(call)
 
     return observed

@@ -7,7 +7,7 @@ threads serve call after call, and nothing of one may outlive it. The request id
 """
 
 import re
-import uuid
+import secrets
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
@@ -27,10 +27,10 @@ _current: ContextVar[Call | None] = ContextVar("observed_call", default=None)
 
 
 def request_id_from(given: str | None) -> str:
-    """``given`` when it is 1 to 128 letters, digits or ``._:-``; else a new id (32 hex digits)."""
+    """``given`` when it is 1 to 128 letters, digits or ``._:-``; else a new one: 32 random hex digits."""
     if given and _SANE_REQUEST_ID.fullmatch(given):
         return given
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def begin(request_id: str) -> Call:

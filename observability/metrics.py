@@ -52,13 +52,26 @@ DEPENDENCY_ERRORS = Counter(
 
 def observe_http(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in HTTP_METHODS else "other"
-    HTTP_REQUESTS.labels(method, route, str(status)).inc()
-    HTTP_DURATION.labels(method, route).observe(seconds)
+    _child(HTTP_REQUESTS, method, route, str(status)).inc()
+    _child(HTTP_DURATION, method, route).observe(seconds)
 
 
 def observe_grpc(method: str, code: str, seconds: float) -> None:
-    GRPC_CALLS.labels(method, code).inc()
-    GRPC_DURATION.labels(method).observe(seconds)
+    _child(GRPC_CALLS, method, code).inc()
+    _child(GRPC_DURATION, method).observe(seconds)
+
+
+# The series of each label values, once looked up: ``labels()`` takes a lock and checks its arguments at every
+# call, a cost paid on every request. Bounded as the label values are.
+_children: dict[tuple, object] = {}
+
+
+def _child(metric, *values: str):
+    key = (metric, *values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
 
 
 def exposition() -> bytes:

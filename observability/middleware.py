@@ -1,14 +1,11 @@
 """The HTTP side of ``observability``: each request's id, its metrics and its log line."""
 
-import logging
 import time
 
 from django.utils.functional import SimpleLazyObject, empty
 
 from observability import calls, metrics
-from observability.logs import ACCESS_LOGGER
-
-access_log = logging.getLogger(ACCESS_LOGGER)
+from observability.logs import log_access
 
 
 class ObservabilityMiddleware:
@@ -34,22 +31,8 @@ class ObservabilityMiddleware:
             route = match.route if match is not None else metrics.UNMATCHED_ROUTE
             metrics.observe_http(request.method, route, response.status_code, seconds)
             call.principal_kind, call.principal_id = _principal(request)
-            access_log.info(
-                "%s %s %s",
-                request.method,
-                route,
-                response.status_code,
-                extra={
-                    "request_id": call.request_id,
-                    "protocol": "http",
-                    "method": request.method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "principal_kind": call.principal_kind,
-                    "principal_id": call.principal_id,
-                },
-            )
+            log_access(call, protocol="http", method=request.method, route=route, status=response.status_code,
+                       seconds=seconds)
             return response
         finally:
             calls.end(call)
