@@ -4,7 +4,6 @@ The server's worker threads open their own database connections, so every test t
 ``transactional_db``: rows are committed and visible across threads (the SQLite test database is a file).
 """
 
-import contextlib
 import datetime
 import ipaddress
 import os
@@ -12,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -139,33 +139,35 @@ def wait_until_serving(target: str, *, timeout: float = 30, credentials=None) ->
 
 
 class ServerProcess:
-    """``manage.py grpcserver`` as an operator starts it, on the test database. Its output is read at its end
-    (``wait``), or, given ``log``, written to that file as it goes."""
+    """``manage.py grpcserver`` as an operator starts it, on the test database. Its output goes to a file as it
+    goes (``log``, or one of its own), never to a pipe: a server that logs every call would block once a pipe
+    nobody reads is full."""
 
     def __init__(self, *arguments: str, env: dict[str, str] | None = None, log: Path | None = None):
         env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **(env or {})}
-        with log.open("wb") if log else contextlib.nullcontext(subprocess.PIPE) as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "grpcserver", *arguments],
-                cwd=PROJECT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                text=log is None,
-            )
+        self.output = log.open("w+b") if log else tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "grpcserver", *arguments],
+            cwd=PROJECT,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
 
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
 
     def wait(self, timeout: float) -> tuple[int, str]:
         """Its exit status and everything it printed."""
-        output, _ = self.process.communicate(timeout=timeout)
-        return self.process.returncode, output
+        self.process.wait(timeout)
+        self.output.seek(0)
+        return self.process.returncode, self.output.read().decode(errors="replace")
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
+        self.output.close()
 
 
 def database_url() -> str:
