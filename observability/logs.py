@@ -79,6 +79,15 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+# The second of the last record and its text: records come many a second, and formatting a date is most of a
+# timestamp's cost. One tuple, replaced whole, so threads never see half of it.
+_last_second = (0, "1970-01-01T00:00:00")
+
+
 def _timestamp(created: float) -> str:
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(created))}.{int(created % 1 * 1000):03d}Z"
+    global _last_second
+    second = int(created)
+    if _last_second[0] != second:
+        _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_last_second[1]}.{int((created - second) * 1000):03d}Z"
 
