@@ -195,3 +195,15 @@ def test_labels_name_url_patterns_never_paths(scrape, token, live_server):
         assert value(after, "ubi_http_requests_total", **labels) - value(before, "ubi_http_requests_total", **labels) == 3
     other = {"method": "other", "route": "api/v1/me", "status": "401"}
     assert value(after, "ubi_http_requests_total", **other) - value(before, "ubi_http_requests_total", **other) == 1
+
+
+def test_rate_limit_refusals_are_counted_by_scope(scrape, live_server, settings, token):
+    settings.UBI = {"RATE_LIMIT_CLIENT": "1/h"}
+    refused = {"scope": "client"}
+    before = value(samples(scrape().text), "ubi_rate_limited_total", **refused)
+    statuses = [
+        requests.get(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 429, 429]
+    assert value(samples(scrape().text), "ubi_rate_limited_total", **refused) - before == 2
