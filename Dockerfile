@@ -20,6 +20,7 @@ COPY manage.py gunicorn.conf.py ./
 COPY scripts/serve.sh scripts/serve.sh
 COPY project project
 COPY runtime runtime
+COPY observability observability
 COPY accounts accounts
 COPY oauth oauth
 COPY insights insights

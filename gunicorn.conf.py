@@ -22,6 +22,17 @@ errorlog = "-"
 # gunicornc's control socket, one per deployment beside its data. gunicorn's default is one path per user's home,
 # which every gunicorn of that user shares: the last one started takes it over, and the first one stopped removes it.
 control_socket = str(VAR_DIR / "gunicorn.ctl")
+# gunicorn's own records (start, workers booted and lost) in the format of the application's (settings.LOG_FORMAT).
+if os.environ.get("LOG_FORMAT", "json") == "json":
+    logconfig_dict = {
+        "formatters": {"json": {"()": "observability.logs.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+        "root": {"handlers": [], "level": "INFO"},
+    }
 
 
 # --- Health and tracing (docs/operations.md, "Health", "Tracing") -------------------------------------------------
@@ -43,3 +54,12 @@ def post_worker_init(worker):
     # SIGTERM (the master's, passing on a stop) makes /readyz answer 503 for whatever the worker still serves while
     # it drains, then stops the worker as gunicorn does. gunicorn has no hook for it: worker_int is SIGINT/SIGQUIT's.
     drain_on(signal.SIGTERM)
+
+
+def child_exit(server, worker):
+    # Its counts stay in PROMETHEUS_MULTIPROC_DIR (observability/metrics.py); its live values go. In the arbiter,
+    # which has not loaded Django.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,6 +1,7 @@
 """Ingestion benchmark: one command starts the production setup on PostgreSQL and Redis and measures it.
 
     .venv/bin/python bench/run.py [--seconds 10] [--rounds 3] [--out bench/results/latest.json]
+    .venv/bin/python bench/run.py --observability-cost [--seconds 10] [--rounds 3]
 
 What it measures, in one run on one machine (server, database and load generator share the cores):
 - references: PostgreSQL's own rate for the same event rows (``COPY`` through psycopg, 1000 rows a transaction)
@@ -113,9 +114,10 @@ class Result:
 class Servers:
     """The production setup on a scratch PostgreSQL database: gunicorn (project and bare reference) and grpcserver."""
 
-    def __init__(self, admin_url: str, redis_url: str, *, rate_limits: dict | None = None, unpartitioned=False):
+    def __init__(self, admin_url: str, redis_url: str, *, rate_limits: dict | None = None, unpartitioned=False,
+                 name: str = "", settings: str = "project.settings"):
         self.unpartitioned = unpartitioned
-        self.database = f"ubi_bench_{os.getpid()}"
+        self.database = f"ubi_bench_{os.getpid()}{name}"
         self.admin_url = admin_url
         self.database_url = admin_url.rsplit("/", 1)[0] + "/" + self.database
         self.var_dir = Path(tempfile.mkdtemp(prefix="ubi-bench-"))
@@ -132,7 +134,7 @@ class Servers:
             "OAUTH_ISSUER": f"http://{self.http}",
             "WEB_CONCURRENCY": str(cores * 2),
             "GRPC_PROCESSES": str(cores),
-            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DJANGO_SETTINGS_MODULE": settings,
             # Throughput is measured without the rate limiter in the way (bench/soak.py measures it on).
             **(rate_limits or {name: "off" for name in RATE_LIMITS}),
         }
@@ -305,28 +307,35 @@ class AnalyticsReader(threading.Thread):
             self.reads.append(time.perf_counter() - started)
 
 
-def measure_http(servers: Servers, seconds: int, *, refresh_every: float = 0) -> list[Result]:
-    auth = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
-    one = json.dumps(sample_event()).encode()
+def measure_wrk(servers: Servers, seconds: int, name: str, url: str, *, body: bytes | None = None,
+                headers: dict | None = None, connections=16, unit="events/s", events_per_request=1,
+                refresh_every: float = 0) -> Result:
+    """One wrk measurement from an empty events table: its rate, the servers' CPU per event, the events stored;
+    with ``refresh_every``, an ``AnalyticsReader`` reads the analytics summary that often meanwhile."""
+    body = body or json.dumps(sample_event()).encode()
+    headers = headers or {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/json"}
+    servers.empty_events()
+    server_cpu = servers.cpu_seconds()
+    reader = AnalyticsReader(servers, refresh_every) if refresh_every else None
+    if reader:
+        reader.start()
+    report, cpu = run_wrk(url, body=body, headers=headers, connections=connections, seconds=seconds)
+    if reader:
+        reader.stop.set()
+        reader.join()
+    server_cpu = servers.cpu_seconds() - server_cpu
+    result = http_result(name, unit, report, cpu, events_per_request=events_per_request)
+    result.server_cpu_us = per_event_us(server_cpu, result.acknowledged)
+    result.stored = servers.stored_events()
+    if reader:
+        result.notes["analytics_reads_s"] = [round(read, 3) for read in reader.reads]
+    return result
 
-    def measure(name, url, *, body=one, headers=auth, connections=16, unit="events/s", events_per_request=1):
-        servers.empty_events()
-        server_cpu = servers.cpu_seconds()
-        reader = AnalyticsReader(servers, refresh_every) if refresh_every and url.startswith(
-            f"http://{servers.http}/api/") else None
-        if reader:
-            reader.start()
-        report, cpu = run_wrk(url, body=body, headers=headers, connections=connections, seconds=seconds)
-        if reader:
-            reader.stop.set()
-            reader.join()
-        server_cpu = servers.cpu_seconds() - server_cpu
-        result = http_result(name, unit, report, cpu, events_per_request=events_per_request)
-        result.server_cpu_us = per_event_us(server_cpu, result.acknowledged)
-        result.stored = servers.stored_events()
-        if reader:
-            result.notes["analytics_reads_s"] = [round(read, 3) for read in reader.reads]
-        return result
+
+def measure_http(servers: Servers, seconds: int, *, refresh_every: float = 0) -> list[Result]:
+    def measure(name, url, **options):
+        reading = refresh_every if url.startswith(f"http://{servers.http}/api/") else 0
+        return measure_wrk(servers, seconds, name, url, refresh_every=reading, **options)
 
     results = [measure("bare reference, single event, c16", f"http://{servers.bare}/events")]
     for connections in (16, 64):
@@ -495,13 +504,20 @@ def main():
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--unpartitioned", action="store_true",
                         help=f"measure the plain tables of insights {UNPARTITIONED_MIGRATION} (before the partitions)")
-    parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "results" / "latest.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the JSON results go (default bench/results/latest.json, or observability.json)")
+    parser.add_argument("--observability-cost", action="store_true",
+                        help="only the REST single-event rate, with and without observability.middleware")
     parser.add_argument("--refresh-every", type=float, default=0, metavar="SECONDS",
                         help="read the analytics summary (a refresh of the rollups) this often during the REST "
                              "measurements; 0: never")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    if args.observability_cost:
+        observability_cost(args)
+        return
+    args.out = args.out or PROJECT / "bench" / "results" / "latest.json"
 
     rounds: list[list[Result]] = []
     with Servers(args.admin_database_url, args.redis_url, unpartitioned=args.unpartitioned) as servers:
@@ -530,6 +546,43 @@ def main():
         "rounds": [[asdict(r) for r in results] for results in rounds],
     }, indent=2))
     print(f"written to {args.out}")
+
+
+def observability_cost(args) -> None:
+    """The REST single-event rate (c16) of two deployments side by side: the project as it ships, and without
+    ``observability.middleware`` (bench/unobserved_settings.py: no request id, HTTP metrics or access line). Each
+    round measures both, in turns whose order alternates, so the machine's drift falls on both alike; the cost is
+    one minus the ratio of their medians. Both count events in ``insights.services`` (a counter in a shared memory
+    map), a cost this leaves out: a few hundred nanoseconds an event."""
+    results: dict[str, list[Result]] = {"on": [], "off": []}
+    with Servers(args.admin_database_url, args.redis_url, name="_on") as on, \
+            Servers(args.admin_database_url, args.redis_url, name="_off", settings="bench.unobserved_settings") as off:
+        deployments = {"on": on, "off": off}
+        for servers in deployments.values():
+            measure_wrk(servers, WARM_UP_SECONDS, "warm-up", f"http://{servers.http}/api/v1/ubi/events")
+        for number in range(args.rounds):
+            for label in ("on", "off") if number % 2 == 0 else ("off", "on"):
+                servers = deployments[label]
+                results[label].append(measure_wrk(
+                    servers, args.seconds, f"REST single event, c16, observability {label}",
+                    f"http://{servers.http}/api/v1/ubi/events",
+                ))
+    medians = {label: sorted(rounds, key=lambda r: r.rate)[len(rounds) // 2] for label, rounds in results.items()}
+    cost = 1 - medians["on"].rate / medians["off"].rate
+    print(f"median of {args.rounds} rounds of {args.seconds} s each")
+    for label in ("off", "on"):
+        rates = ", ".join(f"{r.rate:,.0f}" for r in results[label])
+        result = medians[label]
+        print(f"observability {label:<3}  {result.rate:>9,.0f} events/s  p50 {result.p50_ms:.1f} ms  p99 "
+              f"{result.p99_ms:.1f} ms  server cpu {_fmt(result.server_cpu_us, ',.0f')} µs/event  (rounds: {rates})")
+    print(f"cost of metrics and access lines: {cost:.1%} of the single-event rate")
+    out = args.out or PROJECT / "bench" / "results" / "observability.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "cost": round(cost, 4), "cores": os.cpu_count(), "seconds": args.seconds,
+        "rounds": {label: [asdict(r) for r in rounds] for label, rounds in results.items()},
+    }, indent=2))
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":

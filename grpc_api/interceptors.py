@@ -1,11 +1,12 @@
-"""Server interceptors of ``UserBehaviorInsightsService``: who is calling, how its request is read, and errors as
-statuses.
+"""Server interceptors of ``UserBehaviorInsightsService``: each call's request id, metrics and log line, who is
+calling, how its request is read, and errors as statuses.
 
 They wrap the behaviour of the service's method handlers, so their work runs on the worker thread of the call
 (``intercept_service`` itself runs on the server's one polling thread). Health and reflection pass untouched: they
 answer without a token.
 """
 
+import time
 from contextvars import ContextVar
 
 import grpc
@@ -17,10 +18,14 @@ from grpc_api.streams import StreamReader, StreamSlots
 from insights.validation import check_request_size
 from oauth import throttling
 from oauth.principals import Principal, principal_from_bearer
+from observability import calls, metrics
+from observability.logs import log_access
 from project.errors import InvalidInput
 
 SERVICE_NAME = user_behavior_insights_service_pb2.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"].full_name
 _METHOD_PREFIX = f"/{SERVICE_NAME}/"
+
+REQUEST_ID_KEY = "x-request-id"
 
 _principal: ContextVar[Principal] = ContextVar("principal")
 
@@ -62,6 +67,7 @@ class AuthInterceptor(_BehaviourInterceptor):
     def wrap(self, behaviour):
         def authenticated(request, context):
             principal = principal_from_bearer(bearer_token(context.invocation_metadata()))
+            calls.identify(principal.kind, principal.id)
             throttling.limit_principal(principal)
             reset_token = _principal.set(principal)
             try:
@@ -71,6 +77,46 @@ class AuthInterceptor(_BehaviourInterceptor):
                 _principal.reset(reset_token)
 
         return authenticated
+
+
+class ObservedCalls(grpc.ServerInterceptor):
+    """The gRPC side of ``observability``: takes the call's request id from the ``x-request-id`` metadata (or makes
+    one), returns it in the initial metadata, then counts the call in ``ubi_grpc_calls_total`` by method and status
+    code, with its latency, and writes its access line.
+
+    Outermost, so that it sees the status ``ErrorInterceptor`` answers and times everything else.
+    """
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith(_METHOD_PREFIX):
+            return handler
+        method = handler_call_details.method.removeprefix(_METHOD_PREFIX)
+        kind = _behaviour_kind(handler)
+        return handler._replace(**{kind: _observed(method, getattr(handler, kind))})
+
+
+def _observed(method: str, behaviour):
+    def observed(request, context):
+        started = time.perf_counter()
+        metadata = context.invocation_metadata()
+        call = calls.begin(calls.request_id_from(next((v for k, v in metadata or () if k == REQUEST_ID_KEY), None)))
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            context.send_initial_metadata(((REQUEST_ID_KEY, call.request_id),))
+            response = behaviour(request, context)
+            code = context.code() or grpc.StatusCode.OK
+            return response
+        except BaseException:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.observe_grpc(method, code.name, seconds)
+            log_access(call, protocol="grpc", method=method, status=code.name, seconds=seconds)
+            calls.end(call)
+
+    return observed
 
 
 class ErrorInterceptor(_BehaviourInterceptor):
@@ -138,4 +184,9 @@ def bearer_token(metadata) -> str:
 def server_interceptors(*, threads: int) -> tuple[grpc.ServerInterceptor, ...]:
     """The interceptors of a server of ``threads`` worker threads. The first is the outermost: errors from
     authentication and reading are mapped too."""
-    return (ErrorInterceptor(), AuthInterceptor(), RequestInterceptor(StreamSlots.for_threads(threads)))
+    return (
+        ObservedCalls(),
+        ErrorInterceptor(),
+        AuthInterceptor(),
+        RequestInterceptor(StreamSlots.for_threads(threads)),
+    )

@@ -20,6 +20,7 @@ from grpc_api.interceptors import SERVICE_NAME, server_interceptors
 from grpc_api.reflection import enable_server_reflection
 from grpc_api.servicer import UserBehaviorInsightsService
 from grpc_api.shutdown import receive_stop_signals, wait_for_stop
+from observability.metrics import forget_process
 from project.conf import ubi_settings
 from runtime.tracing import configure_tracing
 from runtime.warmup import settle
@@ -115,4 +116,5 @@ def serve_processes(count: int, address: str, **serve_options) -> int:
             worker.terminate()
     for worker in workers:
         worker.join()
+        forget_process(worker.pid)
     return next((worker.exitcode for worker in workers if worker.exitcode), 0)

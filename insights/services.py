@@ -23,6 +23,7 @@ from django.utils import timezone
 from insights import bulk, identifiers, jsontext, maintenance, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
+from observability import metrics
 from project.conf import ubi_settings
 from project.errors import Conflict, InvalidInput, PayloadTooLarge
 
@@ -45,7 +46,9 @@ def track_query(principal: Principal, *, query: dict) -> str:
     ``InvalidInput`` keyed ``"application"``.
     """
     _require_writer(principal)
-    return _track(principal, Query, [validation.clean_query(query)], batch=False)[0]
+    query_id = _track(principal, Query, [validation.clean_query(query)], batch=False)[0]
+    metrics.QUERIES_TRACKED.inc()
+    return query_id
 
 
 def track_queries(principal: Principal, *, queries: list[dict]) -> list[str]:
@@ -56,7 +59,9 @@ def track_queries(principal: Principal, *, queries: list[dict]) -> list[str]:
     is the same (else ``InvalidInput``), one transaction and one bulk insert.
     """
     _require_writer(principal)
-    return _track(principal, Query, validation.clean_queries(queries))
+    query_ids = _track(principal, Query, validation.clean_queries(queries))
+    metrics.QUERIES_TRACKED.inc(len(query_ids))
+    return query_ids
 
 
 def track_event(principal: Principal, *, event: dict) -> str:
@@ -69,7 +74,9 @@ def track_event(principal: Principal, *, event: dict) -> str:
     organisation with different content. A principal restricted to one application is as for ``track_query``.
     """
     _require_writer(principal)
-    return _track(principal, Event, [validation.clean_event(event)], batch=False)[0]
+    event_id = _track(principal, Event, [validation.clean_event(event)], batch=False)[0]
+    metrics.EVENTS_TRACKED.inc()
+    return event_id
 
 
 def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
@@ -82,7 +89,9 @@ def track_events(principal: Principal, *, events: list[dict]) -> list[str]:
     ``event_id`` is already tracked with different content. One transaction, one bulk insert.
     """
     _require_writer(principal)
-    return _track(principal, Event, validation.clean_events(events))
+    event_ids = _track(principal, Event, validation.clean_events(events))
+    metrics.EVENTS_TRACKED.inc(len(event_ids))
+    return event_ids
 
 
 def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[str]:
@@ -113,6 +122,7 @@ def track_event_stream(principal: Principal, *, events: Iterable[dict]) -> list[
                 # Validated before stored, so the transaction is intact: go on, to name every invalid event.
                 errors.update(_offset_batch_errors(exc.errors, start))
         errors.raise_if_any()  # and roll back the batches stored so far
+    metrics.EVENTS_TRACKED.inc(len(event_ids))
     return event_ids
 
 

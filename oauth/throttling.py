@@ -22,7 +22,8 @@ import time
 
 from django.core.cache import caches
 
-from project.conf import ubi_settings
+from observability import metrics
+from project.addresses import client_address
 from project.errors import RateLimited
 from project.rates import Rate, setting_rate
 from runtime.cache import increment_with_expiry
@@ -80,25 +81,12 @@ def limit_collector_address(request) -> None:
 
 
 def source_address(request) -> str:
-    """The caller's address: ``REMOTE_ADDR``, unless ``TRUSTED_PROXY_COUNT`` proxies stand in front.
-
-    Behind N trusted proxies, the address is the N-th entry from the right of ``X-Forwarded-For`` (each proxy
-    appends the address it received from); entries further left are the client's to invent. An IPv6 address
-    counts as its /64.
-    """
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = ubi_settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [item.strip() for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if item.strip()]
-        if len(forwarded) >= proxies:
-            address = forwarded[-proxies]
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
+    """The caller's address as the limits count it (``project.addresses.client_address``); an IPv6 address counts
+    as its /64."""
+    parsed = client_address(request)
+    if parsed is None:
         return "unknown"
     if parsed.version == 6:
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
         return str(ipaddress.ip_network(f"{parsed}/{IPV6_PREFIX}", strict=False))
     return str(parsed)
 
@@ -133,6 +121,7 @@ class Throttle:
         if _increment(key, timeout=rate.seconds + 1) <= rate.requests:
             return True
         self._wait = math.ceil((window + 1) * rate.seconds - now)
+        metrics.RATE_LIMITED.labels(scope=self.scope).inc()
         return False
 
     def wait(self) -> int | None:

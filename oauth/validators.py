@@ -8,6 +8,7 @@ oauthlib would answer with its generic code. The sign-in rules themselves are in
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model, get_refresh_token_model, refresh_token_expire_timedelta
@@ -21,6 +22,7 @@ from oauth.dot_private_hooks import AnsweredMeanwhile, CodeRedeemedMeanwhile, Do
 from oauth.oauth_errors import AccessDenied, InvalidClient, InvalidCode, InvalidRedirectUri, SsoRequired
 from oauth.scopes import held_scopes
 from oauth.tokens import token_checksum
+from observability import metrics
 from project.conf import ubi_settings
 
 Grant = get_grant_model()
@@ -216,6 +218,8 @@ class OAuth2Validator(DotPrivateHooksValidator):
 
     def tokens_saved(self, token, request):
         token_ids.remember(request.issued_access_token, token["access_token"])
+        grant_type = request.grant_type  # one of the grants validate_grant_type let through
+        transaction.on_commit(lambda: metrics.TOKENS_ISSUED.labels(grant_type).inc())
         if request.grant_type == "authorization_code":
             redeemed_codes.remember(request.code, token_family=request.issued_refresh_token.token_family)
         elif request.grant_type == "refresh_token":

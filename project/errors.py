@@ -5,17 +5,22 @@
 stable ``code``, which both protocols emit (the problem's ``code`` member, ``google.rpc.ErrorInfo.reason``), and a
 human ``title``. A subclass is answered as its nearest ancestor in each table.
 ``as_domain_error`` is where both protocols first look, so the few errors of others that mean something to the
-caller (the database out of reach) are answered alike.
+caller (the database out of reach) are answered alike; it sends ``dependency_unreachable`` for each such error
+(``observability.metrics`` counts them).
 """
 
 import logging
 
 import redis
 from django import db
+from django.dispatch import Signal
 
 from project.conf import ubi_settings
 
 logger = logging.getLogger(__name__)
+
+# Sent with ``dependency="database"`` or ``"redis"`` each time one out of reach is answered as ``Unavailable``.
+dependency_unreachable = Signal()
 
 
 class DomainError(Exception):
@@ -89,10 +94,11 @@ class Unavailable(DomainError):
     title = "We're temporarily offline for maintenance. Please try again later."
 
 
-# What the servers depend on, by the errors its client raises when it is out of reach.
+# What the servers depend on, by the errors its client raises when it is out of reach: its name in metrics, and in
+# words.
 _UNREACHABLE = (
-    ((db.OperationalError, db.InterfaceError), "The database"),
-    ((redis.ConnectionError, redis.TimeoutError), "The shared cache"),
+    ((db.OperationalError, db.InterfaceError), "database", "The database"),
+    ((redis.ConnectionError, redis.TimeoutError), "redis", "The shared cache"),
 )
 
 
@@ -106,9 +112,10 @@ def as_domain_error(exc: BaseException | None) -> DomainError | None:
     """
     if isinstance(exc, DomainError):
         return exc
-    for types, name in _UNREACHABLE:
+    for types, dependency, name in _UNREACHABLE:
         if isinstance(exc, types):
             logger.warning("%s cannot be reached: %s", name, exc)
+            dependency_unreachable.send(sender=None, dependency=dependency)
             return Unavailable(
                 f"{name} cannot be reached. Please try again later.",
                 retry_after=ubi_settings.DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS,

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "observability",
     "accounts",
     "oauth",
     "insights",
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "runtime.request_cycles.RequestCyclesMiddleware",
     # /healthz and /readyz, answered before anything else runs (rest_api/probes.py says why).
     "rest_api.probes.ProbeMiddleware",
+    # Next, so that it times everything else and sees every response, errors included (observability/middleware.py).
+    "observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files are served by the project itself so that one process is a complete deployment.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -273,13 +276,25 @@ if _env_bool("SECURE_COOKIES"):
     SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
+# --- Logs and metrics (observability/, docs/operations.md "Logs" and "Metrics") ---------------------------------
+# json: one JSON object a line, for a log pipeline; text: for a person reading a terminal (scripts/start.sh's demo).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"call": {"()": "observability.logs.CallFilter"}},
+    "formatters": {
+        "json": {"()": "observability.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["call"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+# Where every server process keeps its metrics for /metrics to sum (scripts/serve.sh sets it); empty, each process
+# shows its own. prometheus-client reads the variable itself, before any metric exists.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
 
 # --- Tracing (runtime/tracing.py) ---------------------------------------------------------------------------
 # OpenTelemetry, by its standard variables: off unless OTEL_TRACES_EXPORTER names exporters, an OTLP endpoint is
@@ -322,6 +337,8 @@ _UBI_FROM_ENVIRONMENT = {
     "TRUSTED_PROXY_COUNT": int,
     "MAINTENANCE_MODE": _bool,
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
+    "METRICS_ALLOWED_NETWORKS": lambda value: [item.strip() for item in value.split(",") if item.strip()],
+    "METRICS_BEARER_TOKEN": str,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("rest_api.urls")),
     path("collect/", include("collector.urls")),
+    path("", include("observability.urls")),
 ]
 
 handler400 = "rest_api.problems.handler400"

@@ -2,8 +2,9 @@
 
 ``HTTP_STATUSES`` is the HTTP status of each class of the error hierarchy (``project.errors``), the twin of
 ``grpc_api.status.CODES``; a class not in it is answered as its nearest ancestor that is. Every body carries
-``instance``, the path of the request that failed (RFC 9457 §3.1.5), and the extension member ``code``: the
-``DomainError.code`` of the error, or of the class the status stands for.
+``instance``, the path of the request that failed (RFC 9457 §3.1.5), the extension member ``code``: the
+``DomainError.code`` of the error, or of the class the status stands for, and the extension member ``requestId``:
+the request's id (``observability.calls``), also in its ``X-Request-ID`` header and its log line.
 
 ``exception_handler`` is DRF's ``EXCEPTION_HANDLER``; ``handler400``/``403``/``404``/``500`` are Django's error
 views for everything DRF does not see (unknown URLs, crashes). Both go through ``problem_response``.
@@ -17,6 +18,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions as drf_exceptions
 
+from observability import calls
 from project import errors
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ def problem_response(
         body["detail"] = detail
     body["instance"] = request.path
     body["code"] = code or STATUS_CODES.get(status, "error")
+    if (call := calls.current()) is not None:
+        body["requestId"] = call.request_id
     if errors is not None:
         body["errors"] = errors
     body.update(extensions or {})

@@ -128,6 +128,10 @@ class ProblemSerializer(serializers.Serializer):
         help_text='The error\'s stable code ("invalid_input", "not_found", "rate_limited", ...), the reason gRPC '
         "gives in google.rpc.ErrorInfo."
     )
+    requestId = serializers.CharField(
+        help_text="The request's id, as in its X-Request-ID response header and its log line: the caller's "
+        "X-Request-ID when it sent a sane one (1 to 128 letters, digits or ._:-), else one made for it."
+    )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,

@@ -2,6 +2,7 @@
 # Serve HTTP (gunicorn, gunicorn.conf.py) and gRPC (manage.py grpcserver) until stopped; SIGTERM drains both.
 #   HTTP_ADDRESS, WEB_CONCURRENCY (default 2 per core), WEB_THREADS (4)
 #   GRPC_ADDRESS, GRPC_PROCESSES (default 1 per core)
+#   PROMETHEUS_MULTIPROC_DIR (default var/prometheus): where every process keeps its metrics, emptied here at start
 # Production sets UBI_ENV=production, DATABASE_URL, REDIS_URL, SECRET_KEY, JWT_PRIVATE_KEY, OIDC_RSA_PRIVATE_KEY,
 # ALLOWED_HOSTS and OAUTH_ISSUER first (docs/operations.md, "Production").
 set -euo pipefail
@@ -14,6 +15,11 @@ fi
 
 GRPC_ADDRESS="${GRPC_ADDRESS:-127.0.0.1:50051}"
 GRPC_PROCESSES="${GRPC_PROCESSES:-$(nproc)}"
+# Both servers' processes write their metrics there, and /metrics sums them (observability/metrics.py). The files
+# of a previous run would be summed too: a new run starts from none.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${VAR_DIR:-var}/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 
 # The coming months' partitions exist before anything is tracked (PostgreSQL; nothing on SQLite): docs/data.md.
 # Without them (the database out of reach at start), rows go to the DEFAULT partition and nothing is lost: serve.

@@ -11,6 +11,8 @@ export HTTP_ADDRESS="${HTTP_ADDRESS:-127.0.0.1:8000}"
 export OAUTH_ISSUER="${OAUTH_ISSUER:-http://${HTTP_ADDRESS}}"
 export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
 export GRPC_PROCESSES="${GRPC_PROCESSES:-1}"
+# The demo's logs are read in a terminal; production's default is JSON lines (docs/operations.md, "Logs").
+export LOG_FORMAT="${LOG_FORMAT:-text}"
 
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py bootstrap_demo

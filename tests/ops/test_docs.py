@@ -23,8 +23,11 @@ README = BASE_DIR / "README.md"
 README_MAX_LINES = 160
 ENVIRONMENT_TABLE = "variable"  # the first header cell of each table
 KNOB_TABLE = "knob"
-# Python the default column may hold: literals and the arithmetic that makes a size or a duration readable.
-DEFAULT_NODES = (ast.Expression, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Mult, ast.Add, ast.Sub, ast.USub)
+# Python the default column may hold: literals, lists of them, and the arithmetic that makes a size or a duration
+# readable.
+DEFAULT_NODES = (
+    ast.Expression, ast.Constant, ast.List, ast.Load, ast.BinOp, ast.UnaryOp, ast.Mult, ast.Add, ast.Sub, ast.USub
+)
 NAME = re.compile(r"`([A-Z][A-Z0-9_]*)`")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)

@@ -1,8 +1,9 @@
 """The layers of the code: imports only point down, accounts <- oauth <- insights <- analytics <- lifecycle <-
 rest_api and grpc_api, rest_api <- collector, and ``project/`` (the shell and the shared contracts) imports nothing of
 the tree. ``runtime/`` (the serving speed-ups: the Redis cache adapter, request cycles, warm-up) sits between them: it
-imports ``project`` only, and every app may use it. Every module is read with ``ast``, so an import inside a function
-counts too."""
+imports ``project`` only, and every app may use it; ``observability/`` (metrics, logs, request ids) stands beside it,
+importing ``project`` only, and every app may use it too. Every module is read with ``ast``, so an import inside a
+function counts too."""
 
 import ast
 from pathlib import Path
@@ -14,14 +15,15 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {
     "project": set(),
     "runtime": {"project"},
-    "accounts": {"project", "runtime"},
-    "oauth": {"project", "runtime", "accounts"},
-    "insights": {"project", "runtime", "accounts", "oauth"},
-    "analytics": {"project", "runtime", "accounts", "oauth", "insights"},
-    "lifecycle": {"project", "runtime", "accounts", "oauth", "insights", "analytics"},
-    "rest_api": {"project", "runtime", "accounts", "oauth", "insights", "analytics", "lifecycle"},
-    "grpc_api": {"project", "runtime", "accounts", "oauth", "insights", "analytics", "lifecycle"},
-    "collector": {"project", "runtime", "accounts", "oauth", "insights", "analytics", "lifecycle", "rest_api"},
+    "observability": {"project"},
+    "accounts": {"project", "runtime", "observability"},
+    "oauth": {"project", "runtime", "observability", "accounts"},
+    "insights": {"project", "runtime", "observability", "accounts", "oauth"},
+    "analytics": {"project", "runtime", "observability", "accounts", "oauth", "insights"},
+    "lifecycle": {"project", "runtime", "observability", "accounts", "oauth", "insights", "analytics"},
+    "rest_api": {"project", "runtime", "observability", "accounts", "oauth", "insights", "analytics", "lifecycle"},
+    "grpc_api": {"project", "runtime", "observability", "accounts", "oauth", "insights", "analytics", "lifecycle"},
+    "collector": {"project", "runtime", "observability", "accounts", "oauth", "insights", "analytics", "lifecycle", "rest_api"},
 }
 
 

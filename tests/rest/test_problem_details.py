@@ -31,8 +31,9 @@ def test_a_crash_is_a_bare_500(client, settings):
     response = client.get("/api/v1/crash")
     body = assert_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
-    assert set(body) == {"type", "title", "status", "instance", "code"}
+    assert set(body) == {"type", "title", "status", "instance", "code", "requestId"}
     assert body["instance"] == "/api/v1/crash"
+    assert body["requestId"] == response.headers["X-Request-ID"]
 
 
 @override_settings(ALLOWED_HOSTS=["example.com"])

@@ -11,7 +11,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import grpc
 import pytest
@@ -137,17 +139,19 @@ def wait_until_serving(target: str, *, timeout: float = 30, credentials=None) ->
 
 
 class ServerProcess:
-    """``manage.py grpcserver`` as an operator starts it, on the test database."""
+    """``manage.py grpcserver`` as an operator starts it, on the test database. Its output goes to a file as it
+    goes (``log``, or one of its own), never to a pipe: a server that logs every call would block once a pipe
+    nobody reads is full."""
 
-    def __init__(self, *arguments: str, env: dict[str, str] | None = None):
+    def __init__(self, *arguments: str, env: dict[str, str] | None = None, log: Path | None = None):
         env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.output = log.open("w+b") if log else tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "grpcserver", *arguments],
             cwd=PROJECT,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=self.output,
             stderr=subprocess.STDOUT,
-            text=True,
         )
 
     def terminate(self) -> None:
@@ -155,13 +159,15 @@ class ServerProcess:
 
     def wait(self, timeout: float) -> tuple[int, str]:
         """Its exit status and everything it printed."""
-        output, _ = self.process.communicate(timeout=timeout)
-        return self.process.returncode, output
+        self.process.wait(timeout)
+        self.output.seek(0)
+        return self.process.returncode, self.output.read().decode(errors="replace")
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
+        self.output.close()
 
 
 def database_url() -> str:
@@ -175,12 +181,13 @@ def database_url() -> str:
 
 @pytest.fixture
 def server_process(transactional_db):
-    """Starts ``manage.py grpcserver`` with the given arguments (and ``env`` over this process's environment);
+    """Starts ``manage.py grpcserver`` with the given arguments (``env`` over this process's environment, its output
+    to ``log`` if given);
     kills whatever is left at the end of the test."""
     started = []
 
-    def start(*arguments: str, env: dict[str, str] | None = None) -> ServerProcess:
-        started.append(ServerProcess(*arguments, env=env))
+    def start(*arguments: str, env: dict[str, str] | None = None, log: Path | None = None) -> ServerProcess:
+        started.append(ServerProcess(*arguments, env=env, log=log))
         return started[-1]
 
     yield start

@@ -1,9 +1,13 @@
 """``manage.py grpcserver``: serve the gRPC API until SIGTERM, which lets in-flight calls finish first."""
 
+import logging
+
 from django.core.management.base import BaseCommand, CommandError
 
 from grpc_api.server import serve, serve_processes
 from project.conf import ubi_settings
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -46,8 +50,10 @@ class Command(BaseCommand):
         serve_options = {"grace": grace, "threads": threads}
         if tls_cert:
             serve_options.update(certificate_chain=_read(tls_cert), private_key=_read(tls_key))
-        self.stdout.write(f"gRPC on {address} ({processes} process(es), {threads} threads each, TLS {'on' if tls_cert else 'off'})")
-        self.stdout.flush()
+        # A log record, not a print: the server's output is its log, one JSON object a line.
+        logger.info(
+            "gRPC on %s (%d process(es), %d threads each, TLS %s)", address, processes, threads, "on" if tls_cert else "off"
+        )
         if processes == 1:
             serve(address, **serve_options)
         elif status := serve_processes(processes, address, **serve_options):
