@@ -76,6 +76,10 @@ DEFAULTS = {
     # default is 20), and the most rows of a query table (limit, default 20).
     "ANALYTICS_MAX_RANK": 100,
     "ANALYTICS_MAX_QUERY_ROWS": 100,
+    # Signing-key rotation (oauth/key_rotation.py): a new key is in the JWKS this long before it signs, so that
+    # clients caching the JWKS (ours says max-age=300; client libraries keep it 5 to 10 minutes, some an hour) know
+    # it before its first token.
+    "SIGNING_KEY_PUBLISH_AHEAD_SECONDS": 3600,
 }
 
 

@@ -27,6 +27,9 @@ def _env_list(name, default):
 
 DEBUG = _env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY") or persistent_secret(VAR_DIR / "secret_key")
+# Rotating SECRET_KEY: the previous keys, comma-separated, still verify sessions, password-reset links and signed
+# values, and still decrypt the stored secrets until `manage.py reencrypt_secrets` (docs/operations.md, "Key rotation").
+SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -288,5 +291,6 @@ _UBI_FROM_ENVIRONMENT = {
     "TRUSTED_PROXY_COUNT": int,
     "MAINTENANCE_MODE": _bool,
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
+    "SIGNING_KEY_PUBLISH_AHEAD_SECONDS": int,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}
