@@ -19,8 +19,9 @@ the switch, the retirement) without being told.
 Each process keeps the keys it read, and reads them again when the signing-key generation in the ``shared`` cache is
 not the one it read them under: every change to the rows sets a new generation once it commits, so a key added or
 retired at once (``--retire-now``) reaches every process, gunicorn workers and gRPC servers alike, at its next
-check, without a restart. One cache lookup per check, as for revocations (``oauth.revocation``); a generation missing
-from the cache counts as a new one, so losing it costs a query.
+check, without a restart. A bearer check reads this generation and the revocations' in one cache lookup
+(``oauth.principals``), a signature reads it alone; a generation missing from the cache counts as a new one, so
+losing it costs a query.
 """
 
 import base64
@@ -158,7 +159,12 @@ def _cache():
 
 def current_keys() -> tuple[SigningKey, ...]:
     """The keys as of the latest change any process made to them."""
-    generation = _cache().get(GENERATION_KEY)
+    return keys_under(_cache().get(GENERATION_KEY))
+
+
+def keys_under(generation: str | None) -> tuple[SigningKey, ...]:
+    """The keys, read again unless this process read them under ``generation``, the value of ``GENERATION_KEY`` the
+    caller has just read from the shared cache."""
     if generation is None or generation != _read.generation:
         _read_keys(generation)
     return _read.keys
@@ -199,10 +205,11 @@ def verification_keys() -> dict[str, ec.EllipticCurvePublicKey]:
     return {key.kid: key.public_key for key in current_keys() if key.verifies(now)}
 
 
-def verifies(kid: str) -> bool:
-    """Whether tokens of ``kid`` are still taken (a retired key's are refused, whatever their expiry)."""
+def verifies(kid: str, generation: str | None) -> bool:
+    """Whether tokens of ``kid`` are still taken (a retired key's are refused, whatever their expiry); ``generation``
+    as for ``keys_under``."""
     now = time.time()
-    return any(key.kid == kid and key.verifies(now) for key in current_keys())
+    return any(key.kid == kid and key.verifies(now) for key in keys_under(generation))
 
 
 def state(key: SigningKey, keys: tuple[SigningKey, ...], now: float) -> str:

@@ -2,8 +2,8 @@
 
 REST (``rest_api.authentication.BearerAuthentication``) and gRPC (``grpc_api.interceptors``) both call
 ``principal_from_bearer``; services then ask ``require_role``. Verification needs no database query: the JWT's
-signature and claims (once per token and process), plus a lookup each of the signing keys' and the revocations'
-generations in the shared cache (``oauth.keys``, ``oauth.revocation``).
+signature and claims (once per token and process), plus one lookup in the shared cache of the signing keys' and
+the revocations' generations (``oauth.keys``, ``oauth.revocation``).
 """
 
 import functools
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import jwt
 from django.conf import settings
+from django.core.cache import caches
 from django.core.signals import setting_changed
 
 from oauth import keys, revocation
@@ -26,6 +27,8 @@ MAX_TOKEN_LENGTH = 4096
 # Verified tokens a process remembers (``_verified``): a few per app client and signed-in person.
 VERIFIED_TOKENS_REMEMBERED = 4096
 _decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS})
+# What a check reads from the shared cache: whether the signing keys or the revocations changed since last read.
+GENERATIONS = [keys.GENERATION_KEY, revocation.GENERATION_KEY]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +62,10 @@ def principal_from_bearer(token: str) -> Principal:
     principal, expires_at, kid = _verified(token)
     if expires_at <= time.time():  # a remembered token expires like any other
         raise Unauthenticated("The access token has expired.")
-    if not keys.verifies(kid):  # a remembered token of a key retired since
+    generations = caches["shared"].get_many(GENERATIONS)  # one round trip for both
+    if not keys.verifies(kid, generations.get(keys.GENERATION_KEY)):  # a remembered token of a key retired since
         raise Unauthenticated("The token was not signed by a key of this server.")
-    if revocation.is_revoked(token_checksum(token)):
+    if revocation.is_revoked(token_checksum(token), generations.get(revocation.GENERATION_KEY)):
         raise Unauthenticated("The access token has been revoked.")
     return principal
 
