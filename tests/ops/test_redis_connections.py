@@ -78,14 +78,18 @@ def test_a_server_process_reuses_its_redis_connections_under_load(
         # a connection (or more) per call.
         for _ in range(CALLS):
             assert one_call()
-        assert server_connections() == (1, 1)
+        received, open_now = server_connections()
+        assert (received, open_now) in {(0, 1), (1, 1)}, (received, open_now)
+        # Opened before the count began, by the JWKS request that showed gunicorn serving (the signing keys'
+        # generation is in Redis), or else by the first call.
+        kept = open_now - received
 
         callers = [call(token) for _ in range(CALLERS)]
         outcomes = run_together(*(lambda caller=caller: all(caller() for _ in range(CALLS)) for caller in callers))
         assert outcomes == [True] * CALLERS
         received, open_now = server_connections()
-        assert 1 <= received <= THREADS, received
-        assert open_now == received  # none was opened for a call and closed after it
+        assert 1 <= kept + received <= THREADS, (kept, received)
+        assert open_now == kept + received  # none was opened for a call and closed after it
     finally:
         stop()
         inspector.close()
