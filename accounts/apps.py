@@ -7,8 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from accounts import services
+        from accounts import encryption, services, sso_providers, totp
         from accounts.models import AppClient, SsoDomain, SsoProvider, User
+
+        encryption.register("accounts.User", "totp_secret", purpose=totp.ENCRYPTION_PURPOSE)
+        encryption.register("accounts.SsoProvider", "client_secret_encrypted", purpose=sso_providers.SECRET_PURPOSE)
 
         for model in (User, AppClient):
             post_save.connect(services.principal_saved, sender=model, dispatch_uid=f"principal_saved:{model.__name__}")

@@ -10,8 +10,11 @@ class OAuthConfig(AppConfig):
     def ready(self):
         from oauth2_provider.models import get_access_token_model
 
+        from accounts import encryption
         from accounts.models import AppClient, Organization, Role
-        from oauth import checks, clients, revocation  # noqa: F401  (checks registers itself)
+        from oauth import checks, clients, keys, revocation  # noqa: F401  (checks registers itself)
+
+        encryption.register("oauth.SigningKey", "private_key", purpose=keys.PRIVATE_KEY_PURPOSE)
 
         post_delete.connect(revocation.access_token_deleted, sender=get_access_token_model())
         # What a loaded client carries: itself, its roles and their names, its organisation.

@@ -11,10 +11,10 @@ from django.utils.module_loading import import_string
 
 @register()
 def signing_key_check(app_configs, **kwargs):
-    from oauth.keys import signing_key
+    from oauth.keys import configured_key
 
     try:
-        signing_key()
+        configured_key()
     except (ValueError, TypeError, OSError) as error:
         return [Error(f"The JWT signing key cannot be loaded: {error}", id="oauth.E001",
                       hint="Set JWT_PRIVATE_KEY to the PEM of an EC P-256 private key, or unset it in development.")]

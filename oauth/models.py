@@ -72,3 +72,30 @@ class RotatedRefreshToken(models.Model):
 
     def __str__(self):
         return f"rotated refresh token #{self.pk}"
+
+
+class SigningKey(models.Model):
+    """A key that signs access tokens, added by a rotation (``oauth.key_rotation``); ``oauth.keys`` reads them.
+
+    Published in the JWKS from ``created``, it signs from ``signs_from`` (a lead time later, so that clients caching
+    the JWKS know it before its first token) until ``signs_until`` (when a newer key takes over), and leaves the JWKS
+    at ``retires_at`` (once every token it signed has expired), after which its tokens are refused. ``revoked``:
+    retired at once, its tokens refused before their expiry (a compromised key). The configured key
+    (``JWT_PRIVATE_KEY`` or its file) gets a row without its private key at the first rotation, which records its
+    retirement.
+    """
+
+    kid = models.CharField(max_length=64, primary_key=True)  # RFC 7638 thumbprint of the public key
+    public_key = models.TextField()  # PEM
+    private_key = models.TextField(blank=True)  # Fernet (accounts.encryption) of the PEM; empty: the configured key
+    created = models.DateTimeField()
+    signs_from = models.DateTimeField()
+    signs_until = models.DateTimeField(null=True, blank=True)
+    retires_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["signs_from", "kid"]
+
+    def __str__(self):
+        return f"signing key {self.kid}"

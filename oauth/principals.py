@@ -2,7 +2,8 @@
 
 REST (``rest_api.authentication.BearerAuthentication``) and gRPC (``grpc_api.interceptors``) both call
 ``principal_from_bearer``; services then ask ``require_role``. Verification needs no database query: the JWT's
-signature and claims (once per token and process), plus one lookup in the shared revocation cache.
+signature and claims (once per token and process), plus one lookup in the shared cache of the signing keys' and
+the revocations' generations (``oauth.keys``, ``oauth.revocation``).
 """
 
 import functools
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 
 import jwt
 from django.conf import settings
+from django.core.cache import caches
 from django.core.signals import setting_changed
 
-from oauth import revocation
-from oauth.keys import ALGORITHM, verification_keys
+from oauth import keys, revocation
+from oauth.keys import ALGORITHM
 from oauth.tokens import CLIENT, USER, token_checksum
 from project.errors import PermissionDenied, Unauthenticated
 from project.rates import Rate, parse_rate
@@ -25,6 +27,8 @@ MAX_TOKEN_LENGTH = 4096
 # Verified tokens a process remembers (``_verified``): a few per app client and signed-in person.
 VERIFIED_TOKENS_REMEMBERED = 4096
 _decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS})
+# What a check reads from the shared cache: whether the signing keys or the revocations changed since last read.
+GENERATIONS = [keys.GENERATION_KEY, revocation.GENERATION_KEY]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,26 +61,29 @@ def principal_from_bearer(token: str) -> Principal:
     """Verify an access token and return its principal. Raises ``Unauthenticated`` for anything but a live token."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise Unauthenticated("Missing or malformed bearer token.")
-    principal, expires_at = _verified(token)
+    principal, expires_at, kid = _verified(token)
     if expires_at <= time.time():  # a remembered token expires like any other
         raise Unauthenticated("The access token has expired.")
-    if revocation.is_revoked(token_checksum(token)):
+    generations = caches["shared"].get_many(GENERATIONS)  # one round trip for both
+    if not keys.verifies(kid, generations.get(keys.GENERATION_KEY)):  # a remembered token of a key retired since
+        raise Unauthenticated("The token was not signed by a key of this server.")
+    if revocation.is_revoked(token_checksum(token), generations.get(revocation.GENERATION_KEY)):
         raise Unauthenticated("The access token has been revoked.")
     return principal
 
 
 @functools.lru_cache(maxsize=VERIFIED_TOKENS_REMEMBERED)
-def _verified(token: str) -> tuple[Principal, float]:
-    """The principal of a token whose signature and claims verify, and when it expires.
+def _verified(token: str) -> tuple[Principal, float, str]:
+    """The principal of a token whose signature and claims verify, when it expires, and its key's ``kid``.
 
     Checking the ES256 signature is most of the cost of authenticating a call, and a client sends the same token
     for an hour: each process remembers the tokens it verified. Only a token that verified is remembered (errors
-    are not cached), keyed by the whole token, so nothing unverified is ever taken from here; expiry and
-    revocation are still checked on every call.
+    are not cached), keyed by the whole token, so nothing unverified is ever taken from here; expiry, revocation
+    and the key's retirement are still checked on every call.
     """
     try:
         kid = jwt.get_unverified_header(token).get("kid")
-        key = verification_keys().get(kid) if isinstance(kid, str) else None
+        key = keys.verification_keys().get(kid) if isinstance(kid, str) else None
         if key is None:
             raise Unauthenticated("The token was not signed by a key of this server.")
         claims = _decoder.decode(
@@ -86,7 +93,7 @@ def _verified(token: str) -> tuple[Principal, float]:
         raise Unauthenticated("The access token has expired.") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("The access token is invalid.") from None
-    return _principal_from_claims(claims), float(claims["exp"])
+    return _principal_from_claims(claims), float(claims["exp"]), kid
 
 
 def _forget_verified(*, setting, **kwargs):

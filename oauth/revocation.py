@@ -7,7 +7,7 @@ row. The table is the only record; a cache that loses an entry cannot bring a to
 Each process keeps the checksums it has read from the table, and reads the new rows (by ``id``, from the last it
 read) when the revocation generation in the ``shared`` cache is not the one it read them under. Every revocation
 gives a new generation once it commits, so every process reads it before its next bearer check: one cache lookup
-per check, and a query only after a revocation. A generation missing from the cache (evicted, flushed, a Redis
+per check (with the signing keys' generation, ``oauth.principals``), and a query only after a revocation. A generation missing from the cache (evicted, flushed, a Redis
 restarted) counts as a new one, so losing it costs a query, never a revocation.
 
 Reading by ``id`` needs the rows to become visible in ``id`` order. SQLite has one writer at a time; on PostgreSQL,
@@ -85,8 +85,9 @@ def _committed() -> None:
         RevokedToken.objects.filter(expires__lt=now).delete()
 
 
-def is_revoked(checksum: str) -> bool:
-    generation = _cache().get(GENERATION_KEY)
+def is_revoked(checksum: str, generation: str | None) -> bool:
+    """``generation``: the value of ``GENERATION_KEY`` in the shared cache, just read by the caller (``oauth.principals``
+    reads it with the signing keys' generation, in one lookup)."""
     if generation is None or generation != _read.generation:
         _read_new_rows(generation)
     return checksum in _read.expiry_by_digest

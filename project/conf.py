@@ -111,6 +111,10 @@ DEFAULTS = {
     # limits see, behind TRUSTED_PROXY_COUNT proxies), and callers presenting this bearer token ("" for none).
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
     "METRICS_BEARER_TOKEN": "",
+    # Signing-key rotation (oauth/key_rotation.py): a new key is in the JWKS this long before it signs, so that
+    # clients caching the JWKS (ours says max-age=300; client libraries keep it 5 to 10 minutes, some an hour) know
+    # it before its first token.
+    "SIGNING_KEY_PUBLISH_AHEAD_SECONDS": 3600,
 }
 
 

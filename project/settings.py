@@ -33,6 +33,9 @@ UBI_ENV = os.environ.get("UBI_ENV", "development").strip().lower()
 PRODUCTION = UBI_ENV == "production"
 DEBUG = _env_bool("DEBUG")
 SECRET_KEY = os.environ.get("SECRET_KEY") or ("" if PRODUCTION else persistent_secret(VAR_DIR / "secret_key"))
+# Rotating SECRET_KEY: the previous keys, comma-separated, still verify sessions, password-reset links and signed
+# values, and still decrypt the stored secrets until `manage.py reencrypt_secrets` (docs/operations.md, "Key rotation").
+SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -339,6 +342,7 @@ _UBI_FROM_ENVIRONMENT = {
     "SSO_ALLOW_PRIVATE_NETWORKS": _bool,
     "METRICS_ALLOWED_NETWORKS": lambda value: [item.strip() for item in value.split(",") if item.strip()],
     "METRICS_BEARER_TOKEN": str,
+    "SIGNING_KEY_PUBLISH_AHEAD_SECONDS": int,
 }
 UBI = {name: parse(os.environ[name]) for name, parse in _UBI_FROM_ENVIRONMENT.items() if name in os.environ}
 
