@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: tests/ops/ is two levels down
 # Each package, with the packages it may import (besides itself and third-party code).
 ALLOWED = {
     "project": set(),
@@ -39,9 +39,11 @@ def imported_modules(path: Path) -> set[str]:
 
 def upward_imports(package: str) -> list[str]:
     forbidden = set(ALLOWED) - ALLOWED[package] - {package}
+    modules = list((ROOT / package).rglob("*.py"))
+    assert modules, f"no module under {ROOT / package}: the check would pass without reading anything"
     return sorted(
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in (ROOT / package).rglob("*.py")
+        for path in modules
         for name in imported_modules(path)
         if name.split(".")[0] in forbidden
     )
@@ -56,3 +58,9 @@ def test_the_check_sees_an_upward_import(tmp_path):
     module = tmp_path / "module.py"
     module.write_text("def late():\n    from rest_api import views\n")
     assert imported_modules(module) == {"rest_api"}
+
+
+def test_every_package_of_the_project_has_its_layer():
+    # The benchmark and the tests sit above every layer: they may import anything, and nothing imports them.
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages == set(ALLOWED)
