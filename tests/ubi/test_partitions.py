@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from insights import partitions
 from insights.models import Event, Query
-from tests.support.grpc import rejected
+from tests.support.grpc import rejected, stream_of
 from tests.support.problems import assert_problem
 from tests.support.ubi_documents import EVENTS, QUERIES, make_event, make_query
-from tests.ubi.test_track_grpc import stream_of
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 on_postgresql = pytest.mark.skipif(not ON_POSTGRESQL, reason="partitions are PostgreSQL's; SQLite keeps plain tables")
