@@ -49,7 +49,8 @@ INSERT INTO insights_event (organization_id, timestamp, extra, fingerprint, even
                             query_id, session_id, client_id, user_id)
 SELECT %(org)s, %(start)s + i * %(step)s * interval '1 microsecond', '{}', md5(i::text), 'e' || i,
        (ARRAY['shop', 'docs', 'app'])[1 + i %% 3],
-       CASE WHEN i %% 100 = 0 THEN 'purchase' ELSE (ARRAY['click', 'impression', 'hover', 'add_to_cart'])[1 + i %% 4] END,
+       CASE WHEN i %% 100 = 0 THEN 'purchase'
+            ELSE (ARRAY['click', 'impression', 'hover', 'add_to_cart'])[1 + i %% 4] END,
        'q' || (i / 5), 's' || (i / 20), 'c' || (hashtext(i::text) & 2147483647) %% %(clients)s,
        'u' || (hashtext('u' || i) & 2147483647) %% %(users)s
 FROM generate_series(%(low)s::bigint, %(high)s::bigint) i

@@ -66,7 +66,8 @@ def test_the_monthly_partitions_migration_keeps_every_row_both_ways():
     moments = [datetime.datetime(2025, month, 15, 12, tzinfo=datetime.UTC) for month in (1, 2, 7)]
     moments.append(datetime.datetime(2999, 1, 1, tzinfo=datetime.UTC))
     Event.objects.bulk_create(
-        Event(organization_id=org.id, event_id=f"e{i}", action_name="click", timestamp=moment, fingerprint=f"{i:02d}" * 32)
+        Event(organization_id=org.id, event_id=f"e{i}", action_name="click", timestamp=moment,
+              fingerprint=f"{i:02d}" * 32)
         for i, moment in enumerate(moments * 3)
     )
     Query.objects.bulk_create(

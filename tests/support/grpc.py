@@ -26,6 +26,9 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from grpc_api.convert import fill_message
+from grpc_api.generated import user_behavior_insights_pb2 as ubi
+from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
 from grpc_api.server import create_server
 from tests.support import factories
@@ -113,6 +116,12 @@ def retry_delay_seconds(error: grpc.RpcError) -> int | None:
         if detail.Unpack(retry_info):
             return retry_info.retry_delay.seconds
     return None
+
+
+def stream_of(*batches: list[dict]):
+    """A TrackEvents request stream: one message per batch."""
+    for batch in batches:
+        yield rpc.TrackEventsRequest(events=[fill_message(ubi.Event(), document) for document in batch])
 
 
 def rejected(call, *args, **kwargs) -> grpc.RpcError:

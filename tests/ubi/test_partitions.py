@@ -3,6 +3,7 @@ reads across a partition boundary, new months, expired months, the DEFAULT parti
 
 import datetime
 
+import grpc
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from insights import partitions
 from insights.models import Event, Query
+from tests.support.grpc import rejected, stream_of
 from tests.support.problems import assert_problem
 from tests.support.ubi_documents import EVENTS, QUERIES, make_event, make_query
 
@@ -185,3 +187,20 @@ def test_drop_expired_drops_exactly_the_months_before_the_cutoff(api, scratch_mo
     # A dropped row's identifier is free again; the others' are still kept.
     assert api.post(EVENTS, json=make_event(event_id="january", message="again")).status_code == 201
     assert_problem(api.post(EVENTS, json=make_event(event_id="february", message="other")), 409)
+
+
+@pytest.mark.postgres
+@on_postgresql
+def test_a_grpc_stream_across_a_month_boundary_is_stored_retried_and_refused_alike(ubi_stub, auth, boundary):
+    documents = [
+        make_event(event_id=f"g{index}", timestamp=iso(boundary + datetime.timedelta(seconds=index)))
+        for index in range(-3, 3)
+    ]
+    assert list(ubi_stub.TrackEvents(stream_of(documents), metadata=auth).event_ids) == [
+        d["event_id"] for d in documents
+    ]
+    assert list(ubi_stub.TrackEvents(stream_of(documents[2:4]), metadata=auth).event_ids) == ["g-1", "g0"]
+    assert Event.objects.count() == 6
+    reused = {**documents[0], "timestamp": iso(boundary + datetime.timedelta(days=2))}
+    assert rejected(ubi_stub.TrackEvents, stream_of([reused]), metadata=auth).code() == grpc.StatusCode.ALREADY_EXISTS
+    assert Event.objects.count() == 6

@@ -9,7 +9,7 @@ from grpc_api.convert import fill_message
 from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from insights.models import Event, Query
-from tests.support.grpc import field_violations, rejected
+from tests.support.grpc import field_violations, rejected, stream_of
 from tests.support.ubi_documents import make_event, make_query
 
 
@@ -19,12 +19,6 @@ def query_request(document: dict) -> rpc.TrackQueryRequest:
 
 def event_request(document: dict) -> rpc.TrackEventRequest:
     return rpc.TrackEventRequest(event=fill_message(ubi.Event(), document))
-
-
-def stream_of(*batches: list[dict]):
-    """A TrackEvents request stream: one message per batch."""
-    for batch in batches:
-        yield rpc.TrackEventsRequest(events=[fill_message(ubi.Event(), document) for document in batch])
 
 
 def test_a_query_is_stored_and_answers_its_query_id(ubi_stub, auth, org):
