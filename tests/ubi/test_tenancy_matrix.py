@@ -32,7 +32,10 @@ from tests.support.ubi_documents import make_event, make_query
 ROLES = ["insights:read", "insights:write"]
 SERVICE = rpc.DESCRIPTOR.services_by_name["UserBehaviorInsightsService"]
 # The same for every caller: documentation, not tenant data.
-NOT_TENANT_DATA = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/protos/", "/api/v1/protos/<str:name>"}
+# Documents the same for everyone: the API's description, its .proto files, and the collector script.
+NOT_TENANT_DATA = {
+    "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/protos/", "/api/v1/protos/<str:name>", "/collect/ubi.js",
+}
 
 SHARED_QUERY_ID, A_ONLY_QUERY_ID, B_ONLY_QUERY_ID = "shared-q", "a-only-q", "b-only-q"
 SHARED_EVENT_ID, B_ONLY_EVENT_ID = "shared-e", "b-only-e"

@@ -47,6 +47,8 @@ def test_another_organisations_query_id_is_404_like_a_missing_one(api, other_api
     other_api.post(QUERIES, json=make_query(query_id="theirs"))
     foreign = assert_problem(api.get(f"{QUERIES}/theirs"), 404)
     missing = assert_problem(api.get(f"{QUERIES}/nobodys"), 404)
+    # Every member alike but the request id, which is each request's own.
+    assert foreign.pop("requestId") != missing.pop("requestId")
     assert {key: str(value).replace("theirs", "?") for key, value in foreign.items()} == {
         key: str(value).replace("nobodys", "?") for key, value in missing.items()
     }
