@@ -307,7 +307,7 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: int = 60) -> None:
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # refused, or accepted but not answered yet
             time.sleep(0.2)
     pytest.fail(f"the identity provider did not answer {url} within {seconds} s")
 
