@@ -130,7 +130,7 @@ def test_retire_now_refuses_the_key_s_tokens_at_once_and_another_key_signs(live_
     assert rest_status(live_server, old) == 200 and grpc_outcome(live_server, ubi_stub, old) == "ok"
     upcoming = rotate()  # signs in an hour
 
-    call_command("rotate_signing_key", "--retire-now", kid_of(old), stdout=None)
+    call_command("rotate_signing_key", f"--retire-now={kid_of(old)}", stdout=None)
 
     assert rest_status(live_server, old) == 401
     assert grpc_outcome(live_server, ubi_stub, old) == "unauthenticated"
@@ -147,7 +147,7 @@ def test_retire_now_refuses_the_key_s_tokens_at_once_and_another_key_signs(live_
 
 def test_retiring_the_only_key_adds_one_that_signs_at_once(live_server, app_client):
     old = issue(live_server, app_client)
-    call_command("rotate_signing_key", "--retire-now", kid_of(old), stdout=None)
+    call_command("rotate_signing_key", f"--retire-now={kid_of(old)}", stdout=None)
     new = issue(live_server, app_client)
     assert kid_of(new) != kid_of(old)
     assert published(live_server) == {kid_of(new)}
@@ -168,7 +168,9 @@ def test_list_shows_the_keys_and_their_states(transactional_db, capsys):
 
 def test_unknown_key_and_negative_lead_time_are_refused(transactional_db):
     with pytest.raises(CommandError, match="No signing key"):
-        call_command("rotate_signing_key", "--retire-now", "not-a-kid")
+        call_command("rotate_signing_key", "--retire-now=not-a-kid")
+    with pytest.raises(CommandError, match="No signing key"):  # a key id may begin with a hyphen, as this one
+        call_command("rotate_signing_key", "--retire-now=-not-a-kid")
     with pytest.raises(CommandError, match="0 or more"):
         call_command("rotate_signing_key", "--publish-ahead", "-1")
     assert not SigningKey.objects.exists()

@@ -31,7 +31,8 @@ class Command(AuditedCommand):
         parser.add_argument("--list", action="store_true", help="List the keys and their states; change nothing.")
         parser.add_argument(
             "--retire-now", metavar="KID",
-            help="Retire this key at once (a compromised key): it leaves the JWKS and its tokens are refused.",
+            help="Retire this key at once (a compromised key): it leaves the JWKS and its tokens are refused. Write it "
+            "--retire-now=KID: a key id may begin with a hyphen, which would otherwise read as an option.",
         )
 
     def handle(self, *args, **options):
