@@ -76,8 +76,8 @@ def record_about(
     changes: dict | None = None,
     actor: User | AppClient | str | None = None,
 ) -> AuditEvent:
-    """Write one event about something that is no row, or no longer one (a person's erased data, an organisation
-    offboarded, expired rows): named by the caller, in ``organization_id`` (``None``: platform-wide)."""
+    """Write one event about something that has no row of its own to point at (a person's erased data, an
+    offboarded organisation, expired rows): named by the caller, in ``organization_id`` (``None``: platform-wide)."""
     return AuditEvent.objects.create(
         action=action,
         organization_id=organization_id,

@@ -22,6 +22,7 @@ from insights import services
 from oauth.throttling import limit_collector_address, limit_principal
 from rest_api.parsers import LimitedJSONParser
 
+
 @extend_schema(exclude=True)
 class CollectorView(APIView):
     """What both endpoints share: the key and origin checks, the rates, the CORS headers.
