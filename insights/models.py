@@ -144,8 +144,8 @@ class Event(TrackedDocument):
         # Every index is paid for by every tracked event (docs/data.md, "Indexes"). The lists' newest-first pages
         # and time ranges walk the first; the application and action filters, of few values each, the next two,
         # which grow at their right end as the first does (cheap to insert into); a query's events (the lists'
-        # filter and analytics' joins) the last. On PostgreSQL, hash indexes of session_id, client_id and user_id
-        # (insights/migrations/0004) serve those filters, which match few rows each.
+        # filter and analytics' joins) the last. On PostgreSQL, one GIN index of session_id, client_id and user_id
+        # (insights/migrations/0005) serves those filters, which match few rows each.
         indexes = [
             models.Index(fields=["organization", "timestamp"], name="ubi_event_org_time"),
             models.Index(fields=["organization", "application", "timestamp"], name="ubi_event_org_app_time"),

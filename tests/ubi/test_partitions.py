@@ -87,6 +87,43 @@ def test_both_tables_are_partitioned_by_month_with_a_default_partition():
         assert ahead | {f"{table}_default"} <= children
 
 
+def index_methods(table: str) -> dict[str, str]:
+    """``{index definition's columns: access method}`` of ``table``'s own indexes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT am.amname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = %s::regclass",
+            [table],
+        )
+        return {definition.split(" USING ", 1)[1].split(" ", 1)[1]: method for method, definition in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@on_postgresql
+def test_the_subject_filters_share_one_gin_index_in_every_partition_new_months_included(api, scratch_months):
+    """session_id, client_id and user_id: one GIN index with a pending list, no hash index (whose inserts slow down
+    as one value repeats), made in a new month's partition too, and the one a filter by any of them reads."""
+    scratch_months += ["insights_event_p2032_05", "insights_query_p2032_05"]
+    partitions.ensure_partitions(months_ahead=0, now=datetime.datetime(2032, 5, 1, tzinfo=UTC))
+    this_month = partitions.partition_name("insights_event", partitions.month_start(timezone.now()))
+    for table in ("insights_event", this_month, "insights_event_p2032_05", "insights_event_default"):
+        methods = index_methods(table)
+        assert methods["(session_id, client_id, user_id) WITH (fastupdate='on')"] == "gin", table
+        assert "hash" not in methods.values(), table
+
+    assert api.post(EVENTS, json=[make_event(event_id=f"e{n}", user_id=f"u{n % 2}") for n in range(6)]).status_code == 201
+    assert sorted(e["event_id"] for e in events_of(api, user_id="u1")) == ["e1", "e3", "e5"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for column in ("session_id", "client_id", "user_id"):
+                cursor.execute(f"EXPLAIN SELECT id FROM insights_event WHERE {column} = 'u1'")
+                plan = "\n".join(line for (line,) in cursor.fetchall())
+                assert f"Bitmap Index Scan on {this_month}_session_id_client_id_user_id_idx" in plan, plan
+        finally:
+            cursor.execute("RESET enable_seqscan")
+
+
 @pytest.mark.postgres
 @on_postgresql
 def test_tracking_retries_conflicts_and_reads_across_a_month_boundary(api, boundary):
