@@ -40,10 +40,10 @@ class TrackedDocument(models.Model):
         row = dict.fromkeys(cls.DOCUMENT_FIELDS)
         extra = {}
         for key, value in document.items():
-            if key in row:
+            if key in row and value is not None:
                 row[key] = value
             elif key != "timestamp":
-                extra[key] = value
+                extra[key] = value  # a null named field too: its column stays NULL, and it reads back as null
         row.update(
             organization_id=organization_id,
             timestamp=timestamp,
@@ -54,7 +54,8 @@ class TrackedDocument(models.Model):
         return row
 
     def to_document(self) -> dict:
-        """The UBI document as tracked: absent fields stay absent, unnamed ones come back unchanged."""
+        """The UBI document as tracked: absent fields stay absent, null ones null, unnamed ones come back
+        unchanged."""
         document = {name: value for name in self.DOCUMENT_FIELDS if (value := getattr(self, name)) is not None}
         if self.timestamp_as_sent is not None:
             document["timestamp"] = self.timestamp_as_sent

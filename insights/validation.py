@@ -45,6 +45,9 @@ EVENT_STRINGS = {
     "message": 1024,
     "user_query": None,
 }
+# The event's strings that may be null, which is kept and read back as sent: ubi.js sends null for one it has no
+# value of (message_type, when trackEvent is given no type). Null is no identifier and no action.
+EVENT_NULLABLE = frozenset(EVENT_STRINGS) - {"event_id", "action_name"}
 OBJECT_STRINGS = {"object_id_type": 100, "object_id_field": 100}
 OBJECT_IDS = {"object_id": 256, "internal_id": 256}  # a string up to 256 characters, or an integer
 QUERY_REQUIRED = ("user_query",)
@@ -189,7 +192,7 @@ def _check_event(document, errors: Errors, prefix: str):
     if not _check_document(document, errors, prefix, EVENT_REQUIRED):
         return None
     for name, max_length in EVENT_STRINGS.items():
-        if name in document:
+        if name in document and (document[name] is not None or name not in EVENT_NULLABLE):
             check_string(document[name], errors, prefix, name, max_length)
     if document.get("event_id") == "":
         errors.add(key(prefix, "event_id"), "event_id must not be empty.")

@@ -22,6 +22,8 @@ UBI_JS_EVENTS = {
     "object_id and details": ubi_js_event(object_id="sku-42", description="Red shirt", details={"price": 9.5}),
     "integer object_id": ubi_js_event(object_id=42),
     "a message, typed": {**ubi_js_event(message="added to cart"), "message_type": "CONVERSION"},
+    # trackEvent(event, message) without a type: message_type null.
+    "a message, untyped": {**ubi_js_event(message="added to cart"), "message_type": None},
     # trackEvent(event, message, type) on an event that has a message already: extra_info and extra_info_type.
     "extra_info": {**ubi_js_event(message="first"), "extra_info": "second", "extra_info_type": "WARN"},
     "no query": {key: value for key, value in ubi_js_event("page_exit").items() if key != "query_id"},

@@ -59,8 +59,8 @@ def published(name: str) -> dict:
 
 
 def lenient_event_schema() -> dict:
-    """The event schema with the README's leniencies: anyOf for the oneOfs, any position, object_id optional, and
-    object_id and internal_id null as ubi.js sends them."""
+    """The event schema with the README's leniencies: anyOf for the oneOfs, any position, object_id optional,
+    object_id and internal_id null as ubi.js sends them, and null for the optional strings."""
     lenient = copy.deepcopy(published("event"))
     if "properties" not in lenient:
         return lenient
@@ -69,6 +69,8 @@ def lenient_event_schema() -> dict:
     for step in XY_SCHEMA_PATH:
         xy = xy[step]
     lenient["properties"]["action_name"] = {"type": "string", "maxLength": 100}
+    for name in validation.EVENT_NULLABLE:
+        lenient["properties"][name] = {"anyOf": [lenient["properties"][name], {"type": "null"}]}
     attributes["properties"]["position"] = {
         "type": "object",
         "properties": {"ordinal": {"type": "integer"}, "xy": xy},
@@ -251,6 +253,7 @@ LENIENCIES = {
     "an object_id of null": make_event(
         event_attributes={"position": {"ordinal": 1}, "object": {"object_id": None, "description": None}}
     ),
+    "a message_type of null, as ubi.js sends it": make_event(message_type=None, message=None, user_id=None),
     "a timestamp without offset": make_event(action_name="page_exit", timestamp="2018-11-13T20:20:39"),
 }
 
