@@ -1,4 +1,4 @@
-"""Issued tokens in the admin, scoped to the administrator's organisation.
+"""Issued tokens in the admin, scoped to the administrator's organisation; the signing keys, for superusers.
 
 django-oauth-toolkit's admins already list tokens without showing them; ours add the organisation scope and revoke
 through oauth/revocation.py, as the revocation endpoint does, so each revocation is in the audit trail and on the
@@ -7,12 +7,16 @@ refresh token lives on); revoking a refresh token ends every token derived from 
 the token: django-oauth-toolkit lets nobody delete one in the admin.
 """
 
-from django.contrib import admin
+import time
+
+from django.contrib import admin, messages
 from oauth2_provider import admin as dot_admin
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
+from accounts.admin_audit import AuditedAdmin
 from accounts.admin_scope import OrganizationScopedAdmin
-from oauth import revocation
+from oauth import key_rotation, keys, revocation
+from oauth.models import SigningKey
 
 
 class IssuedTokenAdmin(OrganizationScopedAdmin):
@@ -59,6 +63,51 @@ class GrantAdmin(IssuedTokenAdmin, dot_admin.GrantAdmin):
 
 class IDTokenAdmin(IssuedTokenAdmin, dot_admin.IDTokenAdmin):
     pass
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(AuditedAdmin):
+    """The keys rotations added (``manage.py rotate_signing_key``), with their states as the JWKS and the token
+    endpoint see them. Keys sign for every organisation, so only superusers see them. Rows are never edited: a
+    rotation schedules them; retiring one at once (a compromised key) is the one change, as
+    ``rotate_signing_key --retire-now`` makes it. The configured key has a row from the first rotation on."""
+
+    list_display = ("kid", "state", "created", "signs_from", "signs_until", "retires_at", "revoked")
+    list_filter = ("revoked",)
+    search_fields = ("kid",)
+    fields = ("kid", "state", "public_key", "created", "signs_from", "signs_until", "retires_at", "revoked")
+    readonly_fields = fields
+    actions = ["retire_now"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_retire_permission(self, request):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="state")
+    def state(self, obj):
+        """As the JWKS and the token endpoint of this process see the key (``oauth.keys.state``)."""
+        found = keys.current_keys()
+        key = next((key for key in found if key.kid == obj.kid), None)
+        return keys.RETIRED if key is None else keys.state(key, found, time.time())
+
+    @admin.action(permissions=["retire"], description="Retire selected keys now (their tokens are refused)")
+    def retire_now(self, request, queryset):
+        for row in queryset:
+            retired, rotation = key_rotation.retire_now(row.kid)
+            self.message_user(request, f"Retired {retired.kid}: out of the JWKS, its tokens refused.")
+            if rotation is not None:
+                self.message_user(request, f"{rotation.key.kid} signs from now on.", messages.WARNING)
 
 
 for model, model_admin in (

@@ -15,6 +15,8 @@ from accounts.models import AuditEvent
 from oauth import keys
 from oauth.models import SigningKey
 from project.conf import ubi_settings
+from tests.support import factories
+from tests.support.admin import PASSWORD, AdminBrowser
 from tests.support.api import Api
 from tests.support.doors import Door
 
@@ -164,6 +166,35 @@ def test_list_shows_the_keys_and_their_states(transactional_db, capsys):
     assert lines[keys.configured_key().kid][1:4] == ["retiring", "configured", "the"]
     assert lines[first][1:3] == ["active", "rotated"]
     assert lines[second][1:3] == ["upcoming", "rotated"]
+
+
+def test_the_admin_shows_superusers_the_keys_states_and_retires_one_at_once(live_server, app_client, org):
+    old = issue(live_server, app_client)
+    upcoming = rotate()  # signs in an hour
+    root = factories.make_user(org, email="root@example.com", password=PASSWORD, is_staff=True, is_superuser=True)
+    browser = AdminBrowser(live_server.url, root.email)
+
+    listed = browser.get("/admin/oauth/signingkey/").text
+    assert f">{kid_of(old)}</a></th><td class=\"field-state\">active<" in listed
+    assert f">{upcoming}</a></th><td class=\"field-state\">upcoming<" in listed
+    assert "Add signing key" not in listed
+
+    done = browser.submit("/admin/oauth/signingkey/", {"action": "retire_now", "_selected_action": [kid_of(old)]})
+    assert done.status_code == 200 and f"Retired {kid_of(old)}" in done.text
+    assert f"{upcoming} signs from now on." in done.text
+    assert rest_status(live_server, old) == 401
+    assert published(live_server) == {upcoming}
+    assert f">{kid_of(old)}</a></th><td class=\"field-state\">retired<" in browser.get("/admin/oauth/signingkey/").text
+    revoked = AuditEvent.objects.get(object_type="signing key", action="revoked")
+    assert (revoked.object_id, revoked.actor) == (kid_of(old), root.email)
+
+
+def test_only_superusers_see_the_signing_keys(live_server, org):
+    rotate()
+    staff = factories.make_user(org, email="staff@example.com", password=PASSWORD, is_staff=True)
+    browser = AdminBrowser(live_server.url, staff.email)
+    assert browser.get("/admin/oauth/signingkey/").status_code == 403
+    assert "signing keys" not in browser.get("/admin/").text.lower()
 
 
 def test_unknown_key_and_negative_lead_time_are_refused(transactional_db):
