@@ -28,6 +28,8 @@ from pathlib import Path
 import psycopg
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+from bench.postgres import ADMIN_DATABASE_URL, backend_cpu_seconds, scratch_database  # noqa: E402
 
 
 def event(index: int) -> dict:
@@ -41,31 +43,19 @@ def event(index: int) -> dict:
     }
 
 
-def backend_cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--size", type=int, default=1000)
-    parser.add_argument("--admin-database-url", default=os.environ.get(
-        "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--admin-database-url", default=ADMIN_DATABASE_URL)
     args = parser.parse_args()
-    database = f"ubi_bench_batch_cpu_{os.getpid()}"
-    database_url = args.admin_database_url.rsplit("/", 1)[0] + "/" + database
-    with psycopg.connect(args.admin_database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    try:
-        measure(database_url, args.batches, args.size)
-    finally:
-        from django.db import connections
+    with scratch_database(args.admin_database_url, f"ubi_bench_batch_cpu_{os.getpid()}") as database_url:
+        try:
+            measure(database_url, args.batches, args.size)
+        finally:
+            from django.db import connections
 
-        connections.close_all()
-        with psycopg.connect(args.admin_database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            connections.close_all()
 
 
 def measure(database_url: str, batches: int, size: int) -> None:
@@ -76,7 +66,6 @@ def measure(database_url: str, batches: int, size: int) -> None:
         PROMETHEUS_MULTIPROC_DIR=str(scratch / "prometheus"), DJANGO_SETTINGS_MODULE="project.settings",
     )
     os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(PROJECT))
     import django
 
     django.setup()

@@ -16,9 +16,14 @@ row (read from ``/proc``, so the database must run on this machine), each also a
 import argparse
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.postgres import ADMIN_DATABASE_URL, backend_cpu_seconds, scratch_database  # noqa: E402
 
 ORG = "11111111-1111-1111-1111-111111111111"
 COLUMNS = ('"timestamp", extra, fingerprint, event_id, application, action_name, query_id, session_id, client_id, '
@@ -100,12 +105,6 @@ def source_rows(conn, rows: int, values: str) -> list[bytes]:
     return bytes(buffer).splitlines(keepends=True)
 
 
-def backend_cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measure(database_url: str, design, lines: list[bytes]) -> tuple[float, float]:
     """Rows a second and backend CPU µs a row of one ``COPY`` of ``lines`` into a new table of ``design``."""
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -130,14 +129,9 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--values", default="random,constant")
-    parser.add_argument("--admin-database-url", default=os.environ.get(
-        "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--admin-database-url", default=ADMIN_DATABASE_URL)
     args = parser.parse_args()
-    database = f"ubi_bench_index_designs_{os.getpid()}"
-    database_url = args.admin_database_url.rsplit("/", 1)[0] + "/" + database
-    with psycopg.connect(args.admin_database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    try:
+    with scratch_database(args.admin_database_url, f"ubi_bench_index_designs_{os.getpid()}") as database_url:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION btree_gin")
             conn.execute("CREATE TABLE bench_org (id uuid PRIMARY KEY)")
@@ -153,9 +147,6 @@ def main():
                     print(f"  {values}, round {round_number + 1}: {name}: {rate:,.0f} rows/s, {cpu:.1f} µs",
                           flush=True)
             report(values, args.rows, results)
-    finally:
-        with psycopg.connect(args.admin_database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def report(values: str, rows: int, results: dict[str, list[tuple[float, float]]]) -> None:
