@@ -14,7 +14,7 @@ from oauth2_provider import admin as dot_admin
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
 from accounts.admin_audit import AuditedAdmin
-from accounts.admin_scope import OrganizationScopedAdmin
+from accounts.admin_scope import OrganizationScopedAdmin, ReadOnlyAdmin
 from oauth import key_rotation, keys, revocation
 from oauth.models import SigningKey
 
@@ -66,7 +66,7 @@ class IDTokenAdmin(IssuedTokenAdmin, dot_admin.IDTokenAdmin):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(AuditedAdmin):
+class SigningKeyAdmin(ReadOnlyAdmin, AuditedAdmin):
     """The keys rotations added (``manage.py rotate_signing_key``), with their states as the JWKS and the token
     endpoint see them. Keys sign for every organisation, so only superusers see them. Rows are never edited: a
     rotation schedules them; retiring one at once (a compromised key) is the one change, as
@@ -84,15 +84,6 @@ class SigningKeyAdmin(AuditedAdmin):
 
     def has_retire_permission(self, request):
         return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="state")
     def state(self, obj):
