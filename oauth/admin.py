@@ -98,7 +98,8 @@ class SigningKeyAdmin(ReadOnlyAdmin, AuditedAdmin):
             retired, rotation = key_rotation.retire_now(row.kid)
             self.message_user(request, f"Retired {retired.kid}: out of the JWKS, its tokens refused.")
             if rotation is not None:
-                self.message_user(request, f"{rotation.key.kid} signs from now on.", messages.WARNING)
+                # The admin capitalises a message's first letter: it must not be a key id's.
+                self.message_user(request, f"The key {rotation.key.kid} signs from now on.", messages.WARNING)
 
 
 for model, model_admin in (

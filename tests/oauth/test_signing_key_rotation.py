@@ -181,7 +181,7 @@ def test_the_admin_shows_superusers_the_keys_states_and_retires_one_at_once(live
 
     done = browser.submit("/admin/oauth/signingkey/", {"action": "retire_now", "_selected_action": [kid_of(old)]})
     assert done.status_code == 200 and f"Retired {kid_of(old)}" in done.text
-    assert f"{upcoming} signs from now on." in done.text
+    assert f"The key {upcoming} signs from now on." in done.text
     assert rest_status(live_server, old) == 401
     assert published(live_server) == {upcoming}
     assert f">{kid_of(old)}</a></th><td class=\"field-state\">retired<" in browser.get("/admin/oauth/signingkey/").text
