@@ -158,6 +158,26 @@ class Event(TrackedDocument):
         return self.event_id
 
 
+class Suppression(models.Model):
+    """A person whose further tracking the organisation refused when it erased their data (``lifecycle.erasure``):
+    ingestion stores none of their documents (``insights.suppressions``). The value is kept as a digest only."""
+
+    KINDS = ("user_id", "client_id", "session_id")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=[(kind, kind) for kind in KINDS])
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the organisation, the kind and the value (hex).")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "digest"], name="ubi_suppression_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} sha256:{self.digest[:16]}"
+
+
 class Maintenance(models.Model):
     """The maintenance switch an administrator flips at run time (admin, ``manage.py maintenance``): one row.
 

@@ -30,6 +30,19 @@ def clean_integer(filters: dict, name: str, *, default: int, maximum: int | None
     return number
 
 
+def clean_flag(filters: dict, name: str, errors: Errors) -> bool:
+    """``filters[name]``, ``true`` or ``false`` (or a boolean); false by default."""
+    value = filters.get(name)
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if value not in ("true", "false"):
+        errors.add(name, f"{name} must be true or false.")
+        return False
+    return value == "true"
+
+
 def clean_choice(filters: dict, name: str, *, choices: tuple[str, ...], errors: Errors) -> str:
     """``filters[name]``, one of ``choices``; the first choice is the default."""
     value = filters.get(name)

@@ -4,6 +4,8 @@ REST views and the gRPC servicer are thin adapters over these functions. Inputs 
 body gives them; each function checks the role first, then that maintenance mode is off (``Unavailable``), then
 validates (``insights.validation``), then stores, and raises only ``project.errors`` exceptions.
 
+The documents of a person the organisation suppressed are acknowledged and not stored (``insights.suppressions``).
+
 Retries are safe: a document whose identifier (``query_id``, or a client-chosen ``event_id``) is already stored
 with the same content succeeds again and stores nothing; with different content it is ``Conflict``. "Same content"
 is compared through a SHA-256 fingerprint of the document, so a retried batch is checked in one query, and only
@@ -20,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from insights import bulk, identifiers, jsontext, maintenance, validation
+from insights import bulk, identifiers, jsontext, maintenance, suppressions, validation
 from insights.models import Event, Query
 from oauth.principals import Principal, require_role
 from observability import metrics
@@ -176,7 +178,8 @@ def _track(
         if rows_by_id.setdefault(identifier, row)["fingerprint"] != row["fingerprint"]:
             errors.add(f"[{index}].{id_field}", f"{id_field} repeats that of [{first_index}] with different content.")
     errors.raise_if_any()
-    _store(model, id_field, principal, list(rows_by_id.values()), chosen_ids=chosen_ids)
+    rows = suppressions.kept(principal.org_id, list(rows_by_id.values()))
+    _store(model, id_field, principal, rows, chosen_ids=chosen_ids)
     return identifiers
 
 

@@ -1,6 +1,7 @@
 """The data lifecycle in the admin: an organisation's retention period (an inline of its page), its deletion as
 an offboarding (``lifecycle.offboarding``: the admin's own cascade would stop at its queries and events, which
-are ``PROTECT``), and erasure from the list of events (``lifecycle.erasure``).
+are ``PROTECT``), erasure from the list of events (``lifecycle.erasure``), and the suppressed people
+(``insights.suppressions``), listed by digest, whose suppression a deletion lifts.
 
 The organisation's and the events' admins are those of ``accounts`` and ``insights`` with these added, registered
 in their place, as ``accounts`` replaces django-oauth-toolkit's admin of its application model.
@@ -10,9 +11,11 @@ from django.contrib import admin
 
 from accounts import audit
 from accounts.admin import OrganizationAdmin
+from accounts.admin_scope import OrganizationScopedAdmin
 from accounts.models import Organization
 from insights.admin import EventAdmin
-from insights.models import Event
+from insights import suppressions
+from insights.models import Event, Suppression
 from lifecycle.erasure import ERASE_ROLE, erase_subject
 from lifecycle.models import RetentionPolicy
 from lifecycle.offboarding import big_table_rows, delete_organization
@@ -101,6 +104,34 @@ def _eraser(user, organization_id) -> Principal:
         client_id=ADMIN_CLIENT,
         token_id="",
     )
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(OrganizationScopedAdmin):
+    """The people whose documents are not stored, by kind and digest (an erasure with ``suppress`` adds them).
+    Deleting one lifts it: their documents are stored again, in every process within
+    ``SUPPRESSION_CACHE_SECONDS``."""
+
+    list_display = ("kind", "digest", "organization", "created")
+    list_filter = ("kind",)
+    search_fields = ("digest",)
+    readonly_fields = ("organization", "kind", "digest", "created")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        suppressions.forget(obj.organization_id)
+
+    def delete_queryset(self, request, queryset):
+        organizations = set(queryset.values_list("organization_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for organization_id in organizations:
+            suppressions.forget(organization_id)
 
 
 admin.site.unregister(Event)

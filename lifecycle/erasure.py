@@ -15,6 +15,9 @@ by the project's ``SECRET_KEY`` (``subject_digest``). A plain SHA-256 of an emai
 reversed by hashing the likely candidates; the keyed digest cannot be without the key, while whoever holds it can
 still answer "was this person's data erased, and when?" by computing it again. The analytics aggregates of the
 span the rows covered are rebuilt (``lifecycle.aggregates``).
+
+With ``suppress``, the subject's further documents are acknowledged and not stored (``insights.suppressions``), in
+the same transaction as the erasure, so that nothing tracked between the two is kept.
 """
 
 from dataclasses import dataclass
@@ -26,14 +29,16 @@ from django.utils.crypto import salted_hmac
 
 from accounts import audit
 from accounts.models import AppClient, AuditEvent, User
-from insights.models import Event, Query
+from insights import suppressions
+from insights.models import Event, Query, Suppression
+from insights.parameters import clean_flag
 from insights.validation import Errors, storage_problem
 from lifecycle import aggregates
 from oauth.principals import Principal, require_role
 from oauth.tokens import CLIENT, USER
 
 ERASE_ROLE = "insights:erase"
-KINDS = ("user_id", "client_id", "session_id")
+KINDS = Suppression.KINDS
 SUBJECT_OBJECT = "subject"
 DIGEST_SALT = "lifecycle.erasure.subject"
 # Query ids looked up per statement.
@@ -44,26 +49,31 @@ LOOKUP_BATCH = 1000
 class Erased:
     queries: int
     events: int
+    suppressed: bool = False  # the subject's further documents are not stored
 
 
-def erase_subject(principal: Principal, *, kind, value) -> Erased:
+def erase_subject(principal: Principal, *, kind, value, suppress: bool | str | None = False) -> Erased:
     """Delete everything the principal's organisation tracked for ``kind`` = ``value`` (module docstring); the
-    numbers of queries and events deleted. Audited with a digest of the value.
+    numbers of queries and events deleted. With ``suppress``, store none of the subject's documents from then on.
+    Audited with a digest of the value.
 
     Raises ``PermissionDenied`` without ``insights:erase``, ``InvalidInput`` keyed ``kind`` for a kind not in
-    ``KINDS`` and keyed ``value`` for an empty or unstorable value.
+    ``KINDS``, keyed ``value`` for an empty or unstorable value and keyed ``suppress`` for a flag that is not
+    ``true`` or ``false``.
     """
     require_role(principal, ERASE_ROLE)
-    _check(kind, value)
+    suppress = _check(kind, value, suppress)
     organization_id = principal.org_id
     events = Event.objects.filter(organization_id=organization_id, **{kind: value})
     with transaction.atomic():
+        if suppress:
+            suppressions.suppress(organization_id, kind, value)
         referred = set(events.exclude(query_id=None).values_list("query_id", flat=True).distinct())
         queries = _queries(organization_id, kind, value, referred)
         _mark_stale(organization_id, events, referred, queries)
         event_count, _ = events.delete()
         query_count, _ = queries.delete()
-        erased = Erased(queries=query_count, events=event_count)
+        erased = Erased(queries=query_count, events=event_count, suppressed=suppress)
         _record(principal, kind, value, erased)
     return erased
 
@@ -73,7 +83,9 @@ def subject_digest(organization_id, kind: str, value: str) -> str:
     return salted_hmac(DIGEST_SALT, f"{organization_id}\x00{kind}\x00{value}", algorithm="sha256").hexdigest()
 
 
-def _check(kind, value) -> None:
+def _check(kind, value, suppress) -> bool:
+    """Raises ``InvalidInput`` for a bad argument; ``suppress`` as a boolean (``true``/``false`` from a query
+    string)."""
     errors = Errors()
     if kind not in KINDS:
         errors.add("kind", f"One of {', '.join(KINDS)}.")
@@ -81,7 +93,9 @@ def _check(kind, value) -> None:
         errors.add("value", "A non-empty string.")
     elif problem := storage_problem(value):
         errors.add("value", problem)
+    suppress = clean_flag({"suppress": suppress}, "suppress", errors)
     errors.raise_if_any()
+    return suppress
 
 
 def _queries(organization_id, kind: str, value: str, referred: set[str]):
@@ -124,7 +138,8 @@ def _record(principal: Principal, kind: str, value: str, erased: Erased) -> None
         object_type=SUBJECT_OBJECT,
         object_id=digest,
         object_repr=f"{kind} hmac-sha256:{digest[:16]}",
-        changes={"kind": kind, "digest": digest, "queries": erased.queries, "events": erased.events},
+        changes={"kind": kind, "digest": digest, "queries": erased.queries, "events": erased.events,
+                 "suppressed": erased.suppressed},
         actor=_actor(principal),
     )
 

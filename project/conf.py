@@ -107,6 +107,9 @@ DEFAULTS = {
     # that no transaction holds millions of rows.
     "RETENTION_DAYS_DEFAULT": 0,
     "LIFECYCLE_BATCH_SIZE": 10_000,
+    # How long a process keeps an organisation's suppressed subjects (insights/suppressions.py) before reading them
+    # again: a suppression made or lifted in another process holds in this one within that many seconds.
+    "SUPPRESSION_CACHE_SECONDS": 10,
     # Who may read /metrics (observability/access.py): callers from these networks (CIDR; the address the rate
     # limits see, behind TRUSTED_PROXY_COUNT proxies), and callers presenting this bearer token ("" for none).
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],

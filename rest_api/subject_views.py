@@ -18,6 +18,7 @@ ErasedSerializer = inline_serializer(
     {
         "queries": serializers.IntegerField(min_value=0, help_text="Queries deleted."),
         "events": serializers.IntegerField(min_value=0, help_text="Events deleted."),
+        "suppressed": serializers.BooleanField(help_text="Whether the person's further documents are not stored."),
     },
 )
 
@@ -33,13 +34,16 @@ class SubjectView(APIView):
         "`kind` field is `value`, the queries only those events refer to, and, for `client_id`, the queries "
         "tracked with it; answers how many went. Running it again deletes nothing and answers zeros. The audit "
         "trail keeps a keyed digest of the value, never the value. A value with `/` is sent as it is, in the "
-        "rest of the path.",
+        "rest of the path. With `suppress=true`, the organisation's further queries and events naming the person "
+        "are acknowledged and not stored, until the suppression is deleted (the admin).",
         parameters=[
             OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=KINDS),
             OpenApiParameter("value", OpenApiTypes.STR, OpenApiParameter.PATH, description="The person's id."),
+            OpenApiParameter("suppress", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
+                             description="Store none of the person's documents from now on (default false)."),
         ],
         responses={status.HTTP_200_OK: ErasedSerializer, **problem_responses(400, 403)},
     )
     def delete(self, request: Request, kind: str, value: str) -> Response:
-        erased = erase_subject(request.user, kind=kind, value=value)
-        return Response({"queries": erased.queries, "events": erased.events})
+        erased = erase_subject(request.user, kind=kind, value=value, suppress=request.query_params.get("suppress"))
+        return Response({"queries": erased.queries, "events": erased.events, "suppressed": erased.suppressed})

@@ -86,7 +86,7 @@ def test_the_audit_trail_keeps_a_digest_not_the_value(worlds):
     record = AuditEvent.objects.get(object_type="subject")
     digest = subject_digest(a.organization.pk, "user_id", PERSON)
     assert (record.organization_id, record.action, record.object_id) == (a.organization.pk, "deleted", digest)
-    assert record.changes == {"kind": "user_id", "digest": digest, "queries": 1, "events": 3}
+    assert record.changes == {"kind": "user_id", "digest": digest, "queries": 1, "events": 3, "suppressed": False}
     assert PERSON not in json.dumps(list(AuditEvent.objects.values()), default=str)
     # Keyed by the organisation too: the same person elsewhere has another digest.
     assert subject_digest(b.organization.pk, "user_id", PERSON) != digest
@@ -109,9 +109,9 @@ def test_rest_erases_with_the_role_and_answers_the_counts(live_server, worlds):
     a, b = worlds
     api = api_with_roles(live_server, a.organization, [ERASE_ROLE])
     answer = api.delete(f"/api/v1/ubi/subjects/user_id/{PERSON}")
-    assert (answer.status_code, answer.json()) == (200, {"queries": 1, "events": 3})
+    assert (answer.status_code, answer.json()) == (200, {"queries": 1, "events": 3, "suppressed": False})
     again = api.delete(f"/api/v1/ubi/subjects/user_id/{PERSON}")
-    assert (again.status_code, again.json()) == (200, {"queries": 0, "events": 0})
+    assert (again.status_code, again.json()) == (200, {"queries": 0, "events": 0, "suppressed": False})
     assert len(event_ids(b.organization)) == 4
 
 
@@ -134,7 +134,7 @@ def test_rest_takes_a_value_with_a_slash(live_server, db):
     track_event(organization, AT, user_id="tenant/42")
     api = api_with_roles(live_server, organization, [ERASE_ROLE])
     answer = api.delete("/api/v1/ubi/subjects/user_id/tenant/42")
-    assert answer.json() == {"queries": 0, "events": 1}
+    assert answer.json() == {"queries": 0, "events": 1, "suppressed": False}
 
 
 def test_the_role_is_given_to_nobody_by_default(db):
@@ -147,9 +147,9 @@ def test_the_role_is_given_to_nobody_by_default(db):
 
 def test_the_command_prints_the_counts(worlds, capsys):
     call_command("erase_subject", "--org", "A", "--kind", "user_id", "--value", PERSON)
-    assert json.loads(capsys.readouterr().out) == {"queries": 1, "events": 3}
+    assert json.loads(capsys.readouterr().out) == {"queries": 1, "events": 3, "suppressed": False}
     call_command("erase_subject", "--org", "A", "--kind", "user_id", "--value", PERSON)
-    assert json.loads(capsys.readouterr().out) == {"queries": 0, "events": 0}
+    assert json.loads(capsys.readouterr().out) == {"queries": 0, "events": 0, "suppressed": False}
     assert AuditEvent.objects.filter(object_type="subject").first().actor == "manage.py erase_subject"
     with pytest.raises(CommandError, match="No organisation"):
         call_command("erase_subject", "--org", "Nobody", "--kind", "user_id", "--value", PERSON)

@@ -31,6 +31,7 @@ from accounts.models import AuditEvent, Organization, SsoDomain, SsoIdentity, Ss
 from analytics import rollups
 from analytics.models import AnalyticsSettings
 from analytics.services import compute_judgment_list
+from insights import suppressions
 from insights.command_principal import command_principal
 from lifecycle.offboarding import ORGANIZATION_OBJECT, delete_organization
 from lifecycle.retention import set_retention
@@ -123,6 +124,7 @@ def fill(organization) -> None:
     compute_judgment_list(writer, name="clicks", model="coec", filters={})  # refreshes the rollups first
     set_retention(organization, days=400)
     factories.make_ingest_key(organization, "shop", ["https://shop.example"])
+    suppressions.suppress(organization.pk, "user_id", "someone")
 
 
 def _tokens(user, client) -> None:

@@ -137,7 +137,7 @@ def rest_erase_subject(api: Api, world: World, kind):
     # B's look-alike rows carry the same user_id, client_id and session_id: A's one event and its query go only.
     eraser = Api(api.base_url, factories.bearer_for(factories.make_client(world.org_a, roles=[ERASE_ROLE]).client))
     answer = eraser.delete(f"/api/v1/ubi/subjects/{kind}/{FILTER_VALUES[kind]}")
-    assert answer.json() == {"queries": 1, "events": 1}
+    assert answer.json() == {"queries": 1, "events": 1, "suppressed": False}
     assert api.get("/api/v1/ubi/events").json()["totalItems"] == 0
     assert api.get("/api/v1/ubi/queries").json()["totalItems"] == 0
 
