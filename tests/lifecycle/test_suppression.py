@@ -5,8 +5,12 @@ suppression is deleted in the admin; the list holds a digest, never the value.""
 import hashlib
 import json
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
 from insights.command_principal import command_principal
@@ -15,11 +19,12 @@ from lifecycle.erasure import ERASE_ROLE, Erased, erase_subject
 from tests.support import factories
 from tests.support.admin import PASSWORD, AdminBrowser
 from tests.support.grpc import metadata_with_roles, stream_of
-from tests.support.lifecycle import event_ids
+from tests.support.lifecycle import event_ids, track_event
 from tests.support.problems import assert_problem
 from tests.support.ubi_documents import EVENTS, QUERIES, api_with_roles, make_event, make_query
 
 PERSON = "person-7f3a@example.com"
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -119,3 +124,24 @@ def test_the_command_suppresses(organizations, capsys):
     assert json.loads(capsys.readouterr().out) == {"queries": 0, "events": 0, "suppressed": True}
     assert Suppression.objects.filter(organization=a, kind="user_id").count() == 1
     assert event_ids(a) == set()
+
+
+def test_a_process_reads_the_list_once_a_period_and_again_after_a_change(
+    organizations, settings, django_capture_on_commit_callbacks
+):
+    """What "no measurable cost" rests on: one read of an organisation's list per SUPPRESSION_CACHE_SECONDS and
+    process, not one per document; a suppression made in this process holds at once."""
+    a, _b = organizations
+    settings.UBI = {**settings.UBI, "SUPPRESSION_CACHE_SECONDS": 3600}
+
+    def reads_of_the_list(user_id: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            track_event(a, AT, user_id=user_id)
+        return sum(Suppression._meta.db_table in query["sql"] for query in captured.captured_queries)
+
+    assert [reads_of_the_list(user) for user in ("u-1", "u-2", PERSON)] == [1, 0, 0]
+    eraser = command_principal(str(a.pk), roles=(ERASE_ROLE,), command="tests")
+    with django_capture_on_commit_callbacks(execute=True):  # the test's transaction never commits
+        erase_subject(eraser, kind="user_id", value=PERSON, suppress=True)
+    assert [reads_of_the_list(user) for user in (PERSON, "u-3")] == [1, 0]
+    assert stored_users(a) == ["u-1", "u-2", "u-3"]
