@@ -109,6 +109,30 @@ def test_an_insane_request_id_is_replaced(gunicorn, transactional_db, given):
     assert given not in gunicorn.log.read_text()
 
 
+def test_a_request_has_one_line_and_gunicorn_writes_none_of_its_own(gunicorn, transactional_db):
+    # On one connection, gunicorn logs a request's access before it reads the next request: once the second
+    # request's line is written, the first one's gunicorn line would be too.
+    with requests.Session() as session:
+        first = session.get(f"{gunicorn.url}/api/v1/no-such-thing?code=one-time-9f3e", timeout=30)
+        second = session.get(f"{gunicorn.url}/api/v1/no-such-thing", timeout=30)
+    access_line(gunicorn.log, first.headers["X-Request-ID"])
+    access_line(gunicorn.log, second.headers["X-Request-ID"])
+    assert "gunicorn.access" not in {line["logger"] for line in log_lines(gunicorn.log)}
+    assert "one-time-9f3e" not in gunicorn.log.read_text()
+
+
+def test_access_log_gets_gunicorns_access_lines_as_json(tmp_path, transactional_db):
+    access_log = tmp_path / "access.log"
+    server = Gunicorn(tmp_path, env={"ACCESS_LOG": str(access_log)})
+    try:
+        server.wait_until_serving()
+        assert requests.get(f"{server.url}/api/v1/no-such-thing", timeout=30).status_code == 404
+    finally:
+        server.stop()
+    lines = log_lines(access_log)
+    assert [line for line in lines if line["logger"] == "gunicorn.access" and "/api/v1/no-such-thing" in line["message"]]
+
+
 # --- gRPC ----------------------------------------------------------------------------------------------------
 
 
