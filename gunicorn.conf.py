@@ -22,17 +22,11 @@ errorlog = "-"
 # gunicornc's control socket, one per deployment beside its data. gunicorn's default is one path per user's home,
 # which every gunicorn of that user shares: the last one started takes it over, and the first one stopped removes it.
 control_socket = str(VAR_DIR / "gunicorn.ctl")
-# gunicorn's own records (start, workers booted and lost) in the format of the application's (settings.LOG_FORMAT).
+# gunicorn's own records (start, workers booted and lost) in the format of the application's (settings.LOG_FORMAT),
+# through gunicorn's logger, so that its access lines stay ACCESS_LOG's: a logging configuration (logconfig_dict)
+# would turn them on for every request, each a second line with the query string in it.
 if os.environ.get("LOG_FORMAT", "json") == "json":
-    logconfig_dict = {
-        "formatters": {"json": {"()": "observability.logs.JsonFormatter"}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-        "loggers": {
-            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        },
-        "root": {"handlers": [], "level": "INFO"},
-    }
+    logger_class = "observability.gunicorn_logs.JsonLogger"
 
 
 # --- Health and tracing (docs/operations.md, "Health", "Tracing") -------------------------------------------------

@@ -553,7 +553,12 @@ def observability_cost(args) -> None:
     ``observability.middleware`` (bench/unobserved_settings.py: no request id, HTTP metrics or access line). Each
     round measures both, in turns whose order alternates, so the machine's drift falls on both alike; the cost is
     one minus the ratio of their medians. Both count events in ``insights.services`` (a counter in a shared memory
-    map), a cost this leaves out: a few hundred nanoseconds an event."""
+    map), a cost this leaves out: a few hundred nanoseconds an event.
+
+    Beside the rate, the CPU time of each deployment's own processes an event (``deployment_cpu_seconds``): its
+    servers' and its database's PostgreSQL backends'. The server CPU of the other measurements counts every
+    PostgreSQL and Redis process of the machine, whatever session or deployment they serve, which moves by more than
+    the cost looked for here."""
     results: dict[str, list[Result]] = {"on": [], "off": []}
     with Servers(args.admin_database_url, args.redis_url, name="_on") as on, \
             Servers(args.admin_database_url, args.redis_url, name="_off", settings="bench.unobserved_settings") as off:
@@ -563,26 +568,66 @@ def observability_cost(args) -> None:
         for number in range(args.rounds):
             for label in ("on", "off") if number % 2 == 0 else ("off", "on"):
                 servers = deployments[label]
-                results[label].append(measure_wrk(
-                    servers, args.seconds, f"REST single event, c16, observability {label}",
-                    f"http://{servers.http}/api/v1/ubi/events",
-                ))
+                before = deployment_cpu_seconds(servers)
+                result = measure_wrk(servers, args.seconds, f"REST single event, c16, observability {label}",
+                                     f"http://{servers.http}/api/v1/ubi/events")
+                after = deployment_cpu_seconds(servers)
+                for part in before:
+                    result.notes[f"{part}_cpu_us"] = per_event_us(after[part] - before[part], result.acknowledged)
+                results[label].append(result)
     medians = {label: sorted(rounds, key=lambda r: r.rate)[len(rounds) // 2] for label, rounds in results.items()}
     cost = 1 - medians["on"].rate / medians["off"].rate
+    servers_cpu = {label: _median([r.notes["servers_cpu_us"] for r in rounds]) for label, rounds in results.items()}
     print(f"median of {args.rounds} rounds of {args.seconds} s each")
     for label in ("off", "on"):
         rates = ", ".join(f"{r.rate:,.0f}" for r in results[label])
         result = medians[label]
         print(f"observability {label:<3}  {result.rate:>9,.0f} events/s  p50 {result.p50_ms:.1f} ms  p99 "
               f"{result.p99_ms:.1f} ms  server cpu {_fmt(result.server_cpu_us, ',.0f')} µs/event  (rounds: {rates})")
-    print(f"cost of metrics and access lines: {cost:.1%} of the single-event rate")
+        for part in ("servers", "database"):
+            values = ", ".join(_fmt(r.notes[f"{part}_cpu_us"], ",.0f") for r in results[label])
+            print(f"    its own {part:<8} cpu µs/event, by round: {values}")
+    print(f"cost of metrics and access lines: {cost:.1%} of the single-event rate; "
+          f"{servers_cpu['on'] / servers_cpu['off'] - 1:.1%} of its servers' CPU an event (medians "
+          f"{servers_cpu['on']:,.0f} and {servers_cpu['off']:,.0f} µs)")
     out = args.out or PROJECT / "bench" / "results" / "observability.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
-        "cost": round(cost, 4), "cores": os.cpu_count(), "seconds": args.seconds,
+        "cost": round(cost, 4), "servers_cpu_cost": round(servers_cpu["on"] / servers_cpu["off"] - 1, 4),
+        "cores": os.cpu_count(), "seconds": args.seconds,
         "rounds": {label: [asdict(r) for r in rounds] for label, rounds in results.items()},
     }, indent=2))
     print(f"written to {out}")
+
+
+def deployment_cpu_seconds(servers: Servers) -> dict[str, float]:
+    """CPU time used so far by one deployment's own processes, read from /proc: ``servers``, its gunicorn and gRPC
+    processes (each server started in a process group of its own); ``database``, the PostgreSQL backends connected
+    to its database (a backend's title names the database; Django keeps its connections open, so they live on)."""
+    groups = {process.pid for process in servers.processes}
+    totals = {"servers": 0, "database": 0}
+    for path in glob.glob("/proc/[0-9]*"):
+        try:
+            with open(f"{path}/stat") as file:
+                stat = file.read()
+            with open(f"{path}/cmdline", "rb") as file:
+                title = file.read()
+        except OSError:  # gone since the listing
+            continue
+        command, _, rest = stat.partition(" (")[2].rpartition(") ")
+        fields = rest.split()  # proc(5): state, ppid, pgrp, ..., utime (12th), stime (13th)
+        if int(fields[2]) in groups:
+            part = "servers"
+        elif command == "postgres" and f" {servers.database} ".encode() in title:
+            part = "database"
+        else:
+            continue
+        totals[part] += int(fields[11]) + int(fields[12])
+    return {part: ticks / CLOCK_TICKS for part, ticks in totals.items()}
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 if __name__ == "__main__":

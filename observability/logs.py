@@ -8,7 +8,9 @@ call, ``request_id``; the one line of each HTTP request and gRPC call (logger ``
 body, no query string, so no token, secret or password can reach the logs through these lines.
 """
 
+import io
 import logging
+import os
 import time
 
 import orjson
@@ -42,6 +44,39 @@ def log_access(call: calls.Call, *, protocol: str, method: str, status, seconds:
         "principal_id": call.principal_id,
     }
     _access.handle(_access.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, message, None, None, extra=fields))
+
+
+class LineHandler(logging.StreamHandler):
+    """Writes each record as one line, by one ``write`` system call on the stream's file descriptor, holding no lock.
+
+    ``StreamHandler`` writes under its lock, held through the system call; the call gives up the GIL, and while the
+    writing thread waits to take it back, every other thread of the process that logs waits for the lock: with the
+    access line of every request, the threads of a gunicorn worker queued there (docs/performance.md, "The cost of
+    metrics and logs"). A whole line in one call needs no lock: the kernel keeps a line of up to 4096 bytes whole in
+    a pipe, and a file's writes apart under its position lock. A longer line (a traceback) may meet another's in a
+    pipe, as the lines of a deployment's several processes always could. A stream without a file descriptor (a test's
+    capture) is written as ``StreamHandler`` writes it.
+    """
+
+    def createLock(self):
+        self.lock = None
+
+    def emit(self, record):
+        try:
+            line = self.format(record) + self.terminator
+            try:
+                descriptor = self.stream.fileno()
+            except (AttributeError, io.UnsupportedOperation):
+                self.stream.write(line)
+                self.stream.flush()
+                return
+            data = line.encode("utf-8", "backslashreplace")
+            while data:
+                data = data[os.write(descriptor, data):]
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
 
 
 class CallFilter(logging.Filter):

@@ -13,6 +13,8 @@ in files of that directory, and ``exposition`` sums every process's, gunicorn wo
 scrape of any worker shows the whole deployment. Without it (tests, ``runserver``) the values are the process's own.
 """
 
+import functools
+
 from django.conf import settings
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
@@ -51,27 +53,27 @@ DEPENDENCY_ERRORS = Counter(
 
 
 def observe_http(method: str, route: str, status: int, seconds: float) -> None:
-    method = method if method in HTTP_METHODS else "other"
-    _child(HTTP_REQUESTS, method, route, str(status)).inc()
-    _child(HTTP_DURATION, method, route).observe(seconds)
+    requests, duration = _http_series(method if method in HTTP_METHODS else "other", route, status)
+    requests.inc()
+    duration.observe(seconds)
 
 
 def observe_grpc(method: str, code: str, seconds: float) -> None:
-    _child(GRPC_CALLS, method, code).inc()
-    _child(GRPC_DURATION, method).observe(seconds)
+    calls, duration = _grpc_series(method, code)
+    calls.inc()
+    duration.observe(seconds)
 
 
-# The series of each label values, once looked up: ``labels()`` takes a lock and checks its arguments at every
-# call, a cost paid on every request. Bounded as the label values are.
-_children: dict[tuple, object] = {}
+# The series of each set of label values, looked up once: ``labels()`` takes a lock and checks its arguments at
+# every call, a cost paid on every request. As many entries as label values, which are bounded (above).
+@functools.cache
+def _http_series(method: str, route: str, status: int):
+    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_DURATION.labels(method, route)
 
 
-def _child(metric, *values: str):
-    key = (metric, *values)
-    child = _children.get(key)
-    if child is None:
-        child = _children[key] = metric.labels(*values)
-    return child
+@functools.cache
+def _grpc_series(method: str, code: str):
+    return GRPC_CALLS.labels(method, code), GRPC_DURATION.labels(method)
 
 
 def exposition() -> bytes:

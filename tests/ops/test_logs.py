@@ -5,7 +5,9 @@ The servers run as production runs them (gunicorn with ``gunicorn.conf.py``, ``m
 test database, their output to a file."""
 
 import json
+import logging
 import re
+import threading
 import time
 
 import grpc
@@ -16,6 +18,7 @@ import requests
 from grpc_api.generated import user_behavior_insights_pb2 as ubi
 from grpc_api.generated import user_behavior_insights_service_pb2 as rpc
 from grpc_api.generated import user_behavior_insights_service_pb2_grpc
+from observability.logs import JsonFormatter, LineHandler
 from tests.support import factories
 from tests.support.browser import Browser
 from tests.support.grpc import bearer_metadata, free_port, wait_until_serving
@@ -107,6 +110,51 @@ def test_an_insane_request_id_is_replaced(gunicorn, transactional_db, given):
     assert MADE_ID.fullmatch(request_id) and assert_problem(response, 404)["requestId"] == request_id
     assert access_line(gunicorn.log, request_id)["status"] == 404
     assert given not in gunicorn.log.read_text()
+
+
+def test_a_request_has_one_line_and_gunicorn_writes_none_of_its_own(gunicorn, transactional_db):
+    # On one connection, gunicorn logs a request's access before it reads the next request: once the second
+    # request's line is written, the first one's gunicorn line would be too.
+    with requests.Session() as session:
+        first = session.get(f"{gunicorn.url}/api/v1/no-such-thing?code=one-time-9f3e", timeout=30)
+        second = session.get(f"{gunicorn.url}/api/v1/no-such-thing", timeout=30)
+    access_line(gunicorn.log, first.headers["X-Request-ID"])
+    access_line(gunicorn.log, second.headers["X-Request-ID"])
+    assert "gunicorn.access" not in {line["logger"] for line in log_lines(gunicorn.log)}
+    assert "one-time-9f3e" not in gunicorn.log.read_text()
+
+
+def test_access_log_gets_gunicorns_access_lines_as_json(tmp_path, transactional_db):
+    access_log = tmp_path / "access.log"
+    server = Gunicorn(tmp_path, env={"ACCESS_LOG": str(access_log)})
+    try:
+        server.wait_until_serving()
+        assert requests.get(f"{server.url}/api/v1/no-such-thing", timeout=30).status_code == 404
+    finally:
+        server.stop()
+    lines = log_lines(access_log)
+    gunicorns = [line["message"] for line in lines if line["logger"] == "gunicorn.access"]
+    assert [message for message in gunicorns if "GET /api/v1/no-such-thing" in message]
+
+
+def test_the_lines_of_many_threads_stay_whole(tmp_path):
+    # The project's handler writes without a lock: each record is still one line of its own.
+    path = tmp_path / "threads.log"
+    with path.open("w") as stream:
+        handler = LineHandler(stream)
+        handler.setFormatter(JsonFormatter())
+
+        def write(thread: int):
+            for number in range(300):
+                handler.handle(logging.makeLogRecord({"name": "threads", "msg": f"{thread}-{number}-" + "x" * 300}))
+
+        threads = [threading.Thread(target=write, args=(thread,)) for thread in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    messages = [line["message"] for line in log_lines(path)]
+    assert sorted(messages) == sorted(f"{t}-{n}-" + "x" * 300 for t in range(8) for n in range(300))
 
 
 # --- gRPC ----------------------------------------------------------------------------------------------------
