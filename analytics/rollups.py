@@ -223,7 +223,7 @@ def _refresh_organization(organization_id: uuid.UUID, since, seen, ranges: list,
         return [_insert_searches(organization_id, None), _insert_counts(RankHour, organization_id, None)]
     written = [_refresh_searches(organization_id, changed)]
     hours = changed.hours()
-    _record_pairs(organization_id, [*ranges, *((hour, hour + DAY) for hour in _days(hours))])
+    _record_pairs(organization_id, [*ranges, *((day, day + DAY) for day in _days(hours))])
     if not hours:
         return [*written, 0]
     within, params = dialects.one_of("hour", hours)
@@ -250,12 +250,7 @@ def _rebuild_pairs(organization_id) -> int:
     backlog = PairDayBacklog.objects.filter(organization_id=organization_id)
     written = 0
     for start, end in _merged(list(backlog.values_list("start", "end"))):
-        days = PairDay.objects.filter(organization_id=organization_id)
-        if start is not None:
-            days = days.filter(day__gte=start)
-        if end is not None:
-            days = days.filter(day__lt=end)
-        days.delete()
+        _delete_range(organization_id, start, end, tables=_PAIR_TABLE)
         written += _insert_counts(PairDay, organization_id, Scope(organization_id, start, end, None))
     backlog.delete()
     return written
@@ -370,8 +365,13 @@ def _insert_counts(model, organization_id, within: Buckets | Scope | None) -> in
     )
 
 
-def _delete_range(organization_id, start: datetime | None, end: datetime | None) -> None:
-    for model, field in ((SearchFact, "timestamp"), (RankHour, "hour"), (PairDay, "day")):
+_PAIR_TABLE = ((PairDay, "day"),)
+_TABLES_BY_TIME = ((SearchFact, "timestamp"), (RankHour, "hour"), *_PAIR_TABLE)
+
+
+def _delete_range(organization_id, start: datetime | None, end: datetime | None, *, tables=_TABLES_BY_TIME) -> None:
+    """Delete the organisation's rows of ``tables`` (model, time field) in ``[start, end)``."""
+    for model, field in tables:
         rows = model.objects.filter(organization_id=organization_id)
         if start is not None:
             rows = rows.filter(**{f"{field}__gte": start})
