@@ -324,11 +324,25 @@ class _Changed:
             return sorted(_moment(hour) for (hour,) in cursor.fetchall())
 
 
+# The query ids of the searches a refresh rebuilds, kept for the length of its transaction.
+TOUCHED_SEARCHES = "analytics_touched_searches"
+
+
 def _refresh_searches(organization_id, changed: _Changed) -> int:
+    """Rebuild the search facts of the touched searches. Their ids are collected in a temporary table first, with
+    its statistics: the planner, left to estimate the union of changed rows (and its joins of the gaps), expected
+    hundreds of thousands and aggregated every click event of the organisation (3 s at 10 million events, for 1 %
+    more searches), where probing the events of a thousand searches takes milliseconds."""
     query_ids, params = changed.query_ids()
-    _execute(f"DELETE FROM {SearchFact._meta.db_table} WHERE organization_id = %s AND query_id IN ({query_ids})",
-             [organization_parameter(organization_id), *params])
-    return _insert_searches(organization_id, (query_ids, params))
+    _execute(f"CREATE TEMPORARY TABLE {TOUCHED_SEARCHES} AS {query_ids}", params)
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {TOUCHED_SEARCHES}", [])
+    touched = (f"SELECT query_id FROM {TOUCHED_SEARCHES}", [])
+    _execute(f"DELETE FROM {SearchFact._meta.db_table} WHERE organization_id = %s AND query_id IN ({touched[0]})",
+             [organization_parameter(organization_id)])
+    written = _insert_searches(organization_id, touched)
+    _execute(f"DROP TABLE {TOUCHED_SEARCHES}", [])
+    return written
 
 
 def _insert_searches(organization_id, query_ids: tuple[str, list] | None) -> int:
