@@ -11,9 +11,10 @@ What it measures, in one run on one machine (server and database share the cores
   production server (``scripts/serve.sh``), each analytics endpoint for the 30 days and the judgment lists of COEC,
   PBM and SDBN (each request refreshes the rollups first: nothing to do); then 1 % more searches and events, a
   ``summary`` request that counts them in the search facts and rank hours (a read that needs no pair counts leaves
-  the pair days it touched to a later one), and ``refresh_analytics``, which rebuilds those pair days. Each figure is the median of ``--repeats`` requests (the refreshes: one run), with
-  its ratio to a reference measured in the same run: one ``count(*)`` over the same 30 days of events, the least
-  a raw aggregation reads.
+  the pair days it touched to a later one), and ``refresh_analytics``, which rebuilds those pair days. Each figure
+  is the median of ``--repeats`` requests (the refreshes and the read after 1 % more: one run), with its ratio to a
+  reference measured in the same run: one ``count(*)`` over the same 30 days of events, the least a raw aggregation
+  reads. The time the fill took is printed with each size.
 - **memory**: the resident size of every gunicorn worker before and after, and its peak (``VmHWM``).
 """
 
