@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from analytics import interactions
-from analytics.interactions import PAIR_KEYS, PairRankCount, RankCount, RankedPairCount, organization_parameter
+from analytics.interactions import PAIR_KEYS, PairRankCount, PairTotal, RankCount, organization_parameter
 from analytics.models import PairDay, RankHour, SearchFact
 from analytics.scope import Scope
 from analytics.searches import COLUMNS
@@ -49,9 +49,9 @@ def pair_rank_counts(scope: Scope, *, max_rank: int) -> Iterator[PairRankCount]:
     return interactions.pair_rank_totals(_counts(PairDay, "day", DAY, scope, max_rank=max_rank, keys=PAIR_KEYS))
 
 
-def ranked_pair_counts(scope: Scope, *, max_rank: int) -> Iterator[RankedPairCount]:
-    """``interactions.ranked_pair_counts``, from the pair days."""
-    return interactions.ranked_pair_totals(_counts(PairDay, "day", DAY, scope, max_rank=max_rank, keys=PAIR_KEYS))
+def pair_totals(scope: Scope, *, max_rank: int) -> Iterator[PairTotal]:
+    """``interactions.pair_totals``, from the pair days."""
+    return interactions.pair_totals_of(_counts(PairDay, "day", DAY, scope, max_rank=max_rank, keys=PAIR_KEYS))
 
 
 def _counts(model, field: str, unit: timedelta, scope: Scope, *, max_rank: int, keys: dict,

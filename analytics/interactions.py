@@ -52,16 +52,15 @@ class PairRankCount(NamedTuple):
     clicks: int
 
 
-class RankedPairCount(NamedTuple):
-    """A ``PairRankCount`` with the impressions and clicks of its rank across the whole scope."""
+class PairTotal(NamedTuple):
+    """The impressions and clicks of one (user query, object id) at every rank, and the best (lowest) rank it has
+    either at."""
 
     user_query: str
     object_id: str
-    rank: int
     impressions: int
     clicks: int
-    rank_impressions: int
-    rank_clicks: int
+    best_rank: int
 
 
 class SearchResult(NamedTuple):
@@ -87,10 +86,10 @@ def pair_rank_counts(scope: Scope, *, max_rank: int) -> Iterator[PairRankCount]:
     return pair_rank_totals(counts_sql(scope, max_rank=max_rank, keys=PAIR_KEYS))
 
 
-def ranked_pair_counts(scope: Scope, *, max_rank: int) -> Iterator[RankedPairCount]:
-    """``pair_rank_counts``, each row carrying its rank's totals as ``rank_counts`` gives them (interactions without
-    a user query included): both in one pass over the events, for a model that needs both."""
-    return ranked_pair_totals(counts_sql(scope, max_rank=max_rank, keys=PAIR_KEYS))
+def pair_totals(scope: Scope, *, max_rank: int) -> Iterator[PairTotal]:
+    """The totals of each (user query, object id) over ranks 1 to ``max_rank``, ordered by user query and object
+    id."""
+    return pair_totals_of(counts_sql(scope, max_rank=max_rank, keys=PAIR_KEYS))
 
 
 def counts_sql(
@@ -127,23 +126,17 @@ def pair_rank_totals(counts: tuple[str, list]) -> Iterator[PairRankCount]:
         yield PairRankCount(user_query, object_id, rank, int(impressions), int(clicks))
 
 
-def ranked_pair_totals(counts: tuple[str, list]) -> Iterator[RankedPairCount]:
-    """``ranked_pair_counts`` of a SELECT of rows ``(user_query, object_id, rank, impressions, clicks)``."""
-    pairs, params = _pair_sums(counts)
-    # The window sums run over every group, those without a user query too, before the outer WHERE drops them.
-    ranked = (
-        "SELECT user_query, object_id, rank, impressions, clicks, "
-        "SUM(impressions) OVER (PARTITION BY rank) AS rank_impressions, "
-        "SUM(clicks) OVER (PARTITION BY rank) AS rank_clicks "
-        f"FROM ({pairs}) AS pairs"
+def pair_totals_of(counts: tuple[str, list]) -> Iterator[PairTotal]:
+    """``pair_totals`` of a SELECT of rows ``(user_query, object_id, rank, impressions, clicks)``, in one
+    aggregation. Each of those rows has an impression or a click (it groups some), so the best rank is the least."""
+    sql, params = counts
+    totals = (
+        "SELECT user_query, object_id, SUM(impressions), SUM(clicks), MIN(rank) "
+        f"FROM ({sql}) AS counts WHERE user_query IS NOT NULL "
+        "GROUP BY user_query, object_id ORDER BY user_query, object_id"
     )
-    counted = (
-        f"SELECT * FROM ({ranked}) AS ranked WHERE user_query IS NOT NULL ORDER BY user_query, object_id, rank"
-    )
-    for user_query, object_id, rank, impressions, clicks, rank_impressions, rank_clicks in _streamed(counted, params):
-        yield RankedPairCount(
-            user_query, object_id, rank, int(impressions), int(clicks), int(rank_impressions), int(rank_clicks)
-        )
+    for user_query, object_id, impressions, clicks, best_rank in _streamed(totals, params):
+        yield PairTotal(user_query, object_id, int(impressions), int(clicks), best_rank)
 
 
 def _pair_sums(counts: tuple[str, list]) -> tuple[str, list]:

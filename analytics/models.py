@@ -8,7 +8,7 @@ defaults, which is what ``action_names`` reads.
 
 ``SearchFact``, ``RankHour`` and ``PairDay`` are the rollups: the raw definitions of ``analytics.searches`` and
 ``analytics.interactions`` materialised per search, per hour and per day, kept up to date by ``analytics.rollups``
-(which ``RollupRefresh``, ``RollupGap`` and ``StaleRange`` serve).
+(which ``RollupRefresh``, ``RollupGap``, ``StaleRange`` and ``PairDayBacklog`` serve).
 """
 
 import uuid
@@ -200,6 +200,17 @@ class RollupGap(models.Model):
 
 class StaleRange(models.Model):
     """An organisation's rollups of ``[start, end)`` (no bound: all of time) to rebuild on the next refresh."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField(null=True)
+    end = models.DateTimeField(null=True)
+
+
+class PairDayBacklog(models.Model):
+    """An organisation's ``PairDay`` rows of ``[start, end)`` (whole UTC days; no bound: all of time) found out of
+    date by a refresh that did not rebuild them (a read that needs no pair counts): the next refresh that reads
+    pairs rebuilds them."""
 
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")

@@ -12,7 +12,7 @@ from itertools import islice
 from django.db import transaction
 
 from analytics import aggregates, interactions, rollups
-from analytics.click_models import MODELS, Judgment
+from analytics.click_models import MODELS, PAIR_MODELS, Judgment
 from analytics.judgment_selectors import iso_utc, list_summary, owned_list
 from analytics.models import Judgment as JudgmentRow
 from analytics.models import JudgmentList
@@ -47,8 +47,8 @@ class ScopedInteractions:
     def pair_rank_counts(self):
         return aggregates.pair_rank_counts(self.scope, max_rank=self.max_rank)
 
-    def ranked_pair_counts(self):
-        return aggregates.ranked_pair_counts(self.scope, max_rank=self.max_rank)
+    def pair_totals(self):
+        return aggregates.pair_totals(self.scope, max_rank=self.max_rank)
 
     def search_results(self):
         return interactions.search_results(self.scope, max_rank=self.max_rank)
@@ -74,7 +74,7 @@ def compute_judgment_list(
     )
     scope = clean_scope(principal.org_id, filters, errors)
     errors.raise_if_any()
-    rollups.refresh()
+    rollups.refresh(pairs=model in PAIR_MODELS)
     judgments = MODELS[model](ScopedInteractions(scope, max_rank), min_impressions=min_impressions)
     # Closed inside the transaction, whatever happens: a server-side cursor left to the garbage collector would
     # be closed after the rollback, in a later statement's transaction.

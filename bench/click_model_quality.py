@@ -17,6 +17,8 @@ import os
 import random
 import sys
 from collections import defaultdict
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import django
@@ -26,7 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django.setup()
 
 from analytics.click_models import MODELS  # noqa: E402
-from analytics.interactions import PairRankCount, RankCount, SearchResult  # noqa: E402
+from analytics.interactions import PairRankCount, PairTotal, RankCount, SearchResult  # noqa: E402
 
 DOCUMENTS = 10
 MAX_RANK = DOCUMENTS
@@ -76,6 +78,12 @@ class Simulated:
 
     def pair_rank_counts(self):
         return (PairRankCount(*cell, *self.cells[cell]) for cell in sorted(self.cells))
+
+    def pair_totals(self):
+        for pair, cells in groupby(sorted(self.cells), key=itemgetter(0, 1)):
+            ranks = [rank for _, _, rank in cells]
+            counts = [self.cells[(*pair, rank)] for rank in ranks]
+            yield PairTotal(*pair, sum(shown for shown, _ in counts), sum(clicked for _, clicked in counts), ranks[0])
 
     def search_results(self):
         return iter(self.results)

@@ -29,8 +29,8 @@ class Interactions(Protocol):
     def pair_rank_counts(self) -> Iterable:
         """``PairRankCount(user_query, object_id, rank, impressions, clicks)`` ordered by query, object, rank."""
 
-    def ranked_pair_counts(self) -> Iterable:
-        """``RankedPairCount``: the pair rows, each with its rank's impressions and clicks across the scope."""
+    def pair_totals(self) -> Iterable:
+        """``PairTotal(user_query, object_id, impressions, clicks, best_rank)`` ordered by query, object."""
 
     def search_results(self) -> Iterable:
         """``SearchResult(search_id, user_query, object_id, rank, clicked)`` ordered by search, rank."""
@@ -47,3 +47,5 @@ def rating(value: float) -> float:
 from analytics.click_models import coec, pbm, sdbn  # noqa: E402 (the models import Judgment from here)
 
 MODELS = {"coec": coec.judgments, "pbm": pbm.judgments, "sdbn": sdbn.judgments}
+# The models that read pair counts (``pair_rank_counts``, ``pair_totals``): those the pair rollups serve.
+PAIR_MODELS = frozenset({"coec", "pbm"})

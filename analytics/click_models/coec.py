@@ -9,29 +9,19 @@ it), and the rank click-through rates cover ranks 1 to the maximum rank inclusiv
 """
 
 from collections.abc import Iterator
-from itertools import groupby
-from operator import itemgetter
 
 from analytics.click_models import Interactions, Judgment, rating
-
-_PAIR = itemgetter(0, 1)  # (user_query, object_id) of a PairRankCount
 
 
 def judgments(interactions: Interactions, *, min_impressions: int) -> Iterator[Judgment]:
     """The COEC judgment of every pair with at least ``min_impressions`` impressions, by query and object id.
 
-    One pass: each row carries its rank's totals, so the click-through rate of a pair's best rank is on that row."""
-    for (user_query, object_id), rows in groupby(interactions.ranked_pair_counts(), key=_PAIR):
-        impressions = clicks = 0
-        best = None
-        for row in rows:
-            impressions += row.impressions
-            clicks += row.clicks
-            if best is None and (row.impressions or row.clicks):
-                best = row  # rows come by rank: the first one seen is the best
-        if impressions < min_impressions or best is None:
+    Two reads: the rank totals (a row a rank), then each pair's totals with its best rank (one aggregation)."""
+    rank_ctr = {row.rank: row.clicks / row.impressions if row.impressions else 0.0
+                for row in interactions.rank_counts()}
+    for pair in interactions.pair_totals():
+        if pair.impressions < min_impressions:
             continue
-        rank_ctr = best.rank_clicks / best.rank_impressions if best.rank_impressions else 0.0
-        expected_clicks = rank_ctr * impressions
-        value = clicks / expected_clicks if expected_clicks else 0.0
-        yield Judgment(user_query, object_id, rating(value), impressions, clicks)
+        expected_clicks = rank_ctr[pair.best_rank] * pair.impressions
+        value = pair.clicks / expected_clicks if expected_clicks else 0.0
+        yield Judgment(pair.user_query, pair.object_id, rating(value), pair.impressions, pair.clicks)

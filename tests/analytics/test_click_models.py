@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from analytics.click_models import MODELS, Judgment, coec, pbm, sdbn
-from analytics.interactions import PairRankCount, RankCount, RankedPairCount, SearchResult
+from analytics.interactions import PairRankCount, PairTotal, RankCount, SearchResult
 from analytics.models import JudgmentList
 
 
@@ -28,11 +28,12 @@ class Rows:
     def pair_rank_counts(self):
         return iter(self.pairs)
 
-    def ranked_pair_counts(self):
-        totals = {row.rank: row for row in self.ranks}
-        return iter(
-            [RankedPairCount(*pair, totals[pair.rank].impressions, totals[pair.rank].clicks) for pair in self.pairs]
-        )
+    def pair_totals(self):
+        totals = {}
+        for row in self.pairs:  # by pair, then rank: a pair's first row is at its best rank
+            impressions, clicks, best_rank = totals.get((row.user_query, row.object_id), (0, 0, row.rank))
+            totals[row.user_query, row.object_id] = (impressions + row.impressions, clicks + row.clicks, best_rank)
+        return iter([PairTotal(*pair, *counts) for pair, counts in totals.items()])
 
     def search_results(self):
         return iter(self.searches)

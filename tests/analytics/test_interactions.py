@@ -7,11 +7,11 @@ import pytest
 from analytics.interactions import (
     PairRankCount,
     RankCount,
-    RankedPairCount,
+    PairTotal,
     SearchResult,
     pair_rank_counts,
+    pair_totals,
     rank_counts,
-    ranked_pair_counts,
     search_results,
 )
 from analytics.models import AnalyticsSettings
@@ -82,7 +82,7 @@ def test_an_event_s_user_query_is_its_own_else_its_query_s(org):
     ]
 
 
-def test_ranked_pairs_carry_their_rank_s_totals_interactions_without_a_user_query_included(org):
+def test_pair_totals_sum_a_pair_s_ranks_and_rank_totals_include_interactions_without_a_user_query(org):
     writer = tracker(org)
     query_id = track_query(writer, "toner", hit_ids=["a", "b"])
     track_events(
@@ -90,13 +90,14 @@ def test_ranked_pairs_carry_their_rank_s_totals_interactions_without_a_user_quer
         interaction("click", query_id, "a", 1),
         interaction("click", None, "b", 2),  # no query_id, no user_query: counted at its rank, in no pair
         interaction("click", None, "a", 1, user_query="ink"),
+        interaction("click", query_id, "a", 2),
     )
 
-    assert rank_counts(everything(org), max_rank=2) == [RankCount(1, 1, 2), RankCount(2, 1, 1)]
-    assert list(ranked_pair_counts(everything(org), max_rank=2)) == [
-        RankedPairCount("ink", "a", 1, 0, 1, 1, 2),
-        RankedPairCount("toner", "a", 1, 1, 1, 1, 2),
-        RankedPairCount("toner", "b", 2, 1, 0, 1, 1),
+    assert rank_counts(everything(org), max_rank=2) == [RankCount(1, 1, 2), RankCount(2, 1, 2)]
+    assert list(pair_totals(everything(org), max_rank=2)) == [
+        PairTotal("ink", "a", 0, 1, 1),
+        PairTotal("toner", "a", 1, 2, 1),
+        PairTotal("toner", "b", 1, 0, 2),
     ]
 
 

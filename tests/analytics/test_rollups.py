@@ -13,7 +13,7 @@ from django.db.models import F
 
 from analytics import aggregates, interactions, metrics, rollups, searches
 from analytics.click_models import MODELS
-from analytics.models import AnalyticsSettings, RankHour, RollupGap, SearchFact
+from analytics.models import AnalyticsSettings, PairDay, PairDayBacklog, RankHour, RollupGap, SearchFact
 from analytics.scope import Scope
 from analytics.services import ScopedInteractions
 from insights.models import Event, Query
@@ -37,8 +37,8 @@ class RawInteractions(ScopedInteractions):
     def pair_rank_counts(self):
         return interactions.pair_rank_counts(self.scope, max_rank=self.max_rank)
 
-    def ranked_pair_counts(self):
-        return interactions.ranked_pair_counts(self.scope, max_rank=self.max_rank)
+    def pair_totals(self):
+        return interactions.pair_totals(self.scope, max_rank=self.max_rank)
 
 
 def raw(scope: Scope) -> dict:
@@ -60,7 +60,7 @@ def figures(scope, searches_sql, search_rows, counts, models) -> dict:
            for bucket in ("hour", "day")},
         "ranks": counts.rank_counts(scope, max_rank=MAX_RANK),
         "pairs": list(counts.pair_rank_counts(scope, max_rank=MAX_RANK)),
-        "ranked pairs": list(counts.ranked_pair_counts(scope, max_rank=MAX_RANK)),
+        "pair totals": list(counts.pair_totals(scope, max_rank=MAX_RANK)),
         **{model: list(MODELS[model](models, min_impressions=1)) for model in ("coec", "pbm")},
     }
 
@@ -188,6 +188,27 @@ def test_an_ingest_committed_after_a_refresh_that_read_a_higher_id_is_counted(or
 
     assert_rollups_match(org)
     assert SearchFact.objects.get(query_id=s1).clicks == 2
+
+
+def test_a_refresh_without_pairs_leaves_the_touched_pair_days_to_the_next_one_with_them(org):
+    writer = tracker(org)
+    s1 = track_query(writer, "toner", hit_ids=["a", "b"])
+    track_events(writer, interaction("click", s1, "b", 2))
+    assert_rollups_match(org)
+
+    # A click on the first day and a search three days later: two days out of date, not consecutive.
+    track_events(writer, interaction("click", s1, "a", 1, when="15:00"))
+    track_query(writer, "paper", hit_ids=["c"], timestamp="2026-03-05T09:00:00Z")
+    report = rollups.refresh(pairs=False)
+    assert (report.searches, report.pair_days) == (2, 0)
+    assert list(PairDayBacklog.objects.order_by("start").values_list("start", "end")) == [
+        (DAY, DAY + timedelta(days=1)), (DAY + timedelta(days=3), DAY + timedelta(days=4))
+    ]
+    assert list(PairDay.objects.order_by("object_id").values_list("object_id", "clicks")) == [("a", 0), ("b", 1)]
+
+    assert rollups.refresh(pairs=False).organizations == 0
+    assert_rollups_match(org)
+    assert not PairDayBacklog.objects.exists()
 
 
 def test_a_refresh_with_nothing_new_refreshes_no_organisation(org):

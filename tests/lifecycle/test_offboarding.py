@@ -156,6 +156,9 @@ def world(db):
     leaving, staying = factories.make_org("Leaving"), factories.make_org("Staying")
     fill(leaving)
     fill(staying)
+    for organization in (leaving, staying):  # a day without rows, whose pair days wait for a refresh with pairs
+        rollups.mark_stale(organization.pk, start=AT + timedelta(days=1), end=AT + timedelta(days=2))
+    rollups.refresh(pairs=False)
     for organization in (leaving, staying):  # after every refresh, which takes the stale ranges away
         rollups.mark_stale(organization.pk, start=AT, end=AT + timedelta(hours=1))
     return leaving, staying
