@@ -261,6 +261,45 @@ def deployment(cluster, tmp_path):
     deployment.stop()
 
 
+@pytest.fixture(params=["redis", "file cache"])
+def shared_state_deployment(request, cluster, tmp_path):
+    """Two gunicorn workers and a ``grpcserver`` that share their state (revocations, key generations) through a
+    throwaway Redis, or through the file cache in VAR_DIR without one."""
+    redis_url = request.getfixturevalue("redis_server").url if request.param == "redis" else ""
+    deployment = Deployment(cluster, f"ubi_{uuid.uuid4().hex[:12]}", tmp_path, redis_url=redis_url, workers=2)
+    yield deployment
+    deployment.stop()
+
+
+# Requests on new connections, each taken by whichever worker accepts first: with two workers, 1 in 2**20 that the
+# same worker takes them all.
+REQUESTS_ON_NEW_CONNECTIONS = 20
+
+
+def rest_statuses(deployment: Deployment, token: str) -> set[int]:
+    """The answers to ``REQUESTS_ON_NEW_CONNECTIONS`` reads with ``token``, each on a new connection."""
+    return {
+        requests.get(
+            f"http://{deployment.http}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).status_code
+        for _ in range(REQUESTS_ON_NEW_CONNECTIONS)
+    }
+
+
+def grpc_code(deployment: Deployment, token: str) -> grpc.StatusCode:
+    """The status of one ``TrackQuery`` with ``token`` on the deployment's gRPC server."""
+    with grpc.insecure_channel(deployment.grpc) as channel:
+        stub = user_behavior_insights_service_pb2_grpc.UserBehaviorInsightsServiceStub(channel)
+        try:
+            stub.TrackQuery(
+                rpc.TrackQueryRequest(query=ubi.Query(user_query="across processes")),
+                metadata=(("authorization", f"Bearer {token}"),), timeout=30,
+            )
+        except grpc.RpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
+
+
 class Load:
     """Threads tracking events over REST and gRPC until stopped, alternating single events and batches of three.
 
