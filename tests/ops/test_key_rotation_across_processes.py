@@ -26,7 +26,7 @@ def published(deployment: Deployment) -> set[frozenset[str]]:
 
 
 def issued_kids(deployment: Deployment) -> set[str]:
-    """The kids of tokens issued on new connections: half of ``REQUESTS``, under the token rate limit (20/s)."""
+    """The kids of tokens issued on new connections, half of ``REQUESTS`` of them."""
     return {jwt.get_unverified_header(deployment.new_token())["kid"] for _ in range(REQUESTS // 2)}
 
 
