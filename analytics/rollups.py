@@ -83,8 +83,8 @@ def refresh(*, pairs: bool = True, progress: Callable[[int, int], None] | None =
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-                # The planner prices the joins of the gaps on their possible widths, and compiled even an empty
-                # refresh's (0.2 s at 10 million events); no statement here gains from JIT.
+                # The planner prices the joins of the gaps on their possible widths and would compile even an
+                # empty refresh's (docs/analytics.md, "Performance"); no statement here gains from JIT.
                 cursor.execute("SET LOCAL jit = off")
         previous = RollupRefresh.objects.order_by("-id").first()
         since = (previous.query_id_seen, previous.event_id_seen) if previous else (0, 0)
