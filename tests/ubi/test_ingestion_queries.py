@@ -14,27 +14,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from insights.models import Event, Maintenance, Suppression
+from insights.models import Event
 from tests.support import factories
 from tests.support.paths import PROJECT
+from tests.support.statements import read_now_and_then
 from tests.support.ubi_documents import make_event, make_query
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-# Read by a process now and then, whatever the number of requests: the maintenance switch at most once a second
-# (insights/maintenance.py), an organisation's suppressed people once every SUPPRESSION_CACHE_SECONDS
-# (insights/suppressions.py), and once whether the tables are partitioned (insights/partitions.py, on the first
-# retry).
-READ_NOW_AND_THEN = (Maintenance._meta.db_table, Suppression._meta.db_table, "pg_partitioned_table")
-
-
 def statements(captured) -> list[str]:
-    """The first word of each statement, in order, but the reads of ``READ_NOW_AND_THEN``."""
-    queries = captured.captured_queries
-    return [
-        query["sql"].split()[0] for query in queries if not any(table in query["sql"] for table in READ_NOW_AND_THEN)
-    ]
+    """The first word of each statement, in order, but what a process reads now and then."""
+    return [query["sql"].split()[0] for query in captured.captured_queries if not read_now_and_then(query["sql"])]
 
 
 def data_statements(captured) -> list[str]:
